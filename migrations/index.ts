@@ -1,0 +1,7 @@
+// The ordered list of migrations: loaded as modules so the same list serves compiled and test runs.
+import type { Knex } from 'knex';
+import * as m001 from './001_initial.js';
+
+export const migrations: Record<string, Knex.Migration> = {
+  '001_initial': m001,
+};

@@ -1,0 +1,84 @@
+// SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail (SPEC §2).
+import fs from 'node:fs';
+import soap from 'soap';
+import type { Logger } from 'pino';
+import { toSendError } from '../../core/errors.js';
+import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
+import { checkEnvelope, faultXml } from './envelope.js';
+import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
+
+export type SoapOperations = {
+  send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+  resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+};
+export type SoapReply = { status: number; body: string };
+
+const WSDL_LOCATION = 'http://localhost:8080/hammy/soap/send/v2';
+const CORRELATION_HEADER = 'x-correlation-id';
+// Ints, longs and booleans reach us as written, so the core reports a bad value with its field instead of
+// node-soap silently turning "abc" into null or "yes" into false.
+const raw = (t: string) => t;
+
+export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, log: Logger) {
+  const wsdlXml = fs.readFileSync(wsdlPath, 'utf8');
+  const ctxOf = (req: { headers?: Record<string, string> }): IntakeContext => ({
+    intake: 'soap',
+    correlationId: req?.headers?.[CORRELATION_HEADER] ?? 'unknown',
+    origin: req?.headers?.['x-origin'],
+    issuer: req?.headers?.['x-issuer'],
+  });
+  // Service methods never throw: a business error is a normal response with status.code != 0.
+  const operation =
+    (toInput: (a: Record<string, unknown>) => SendRequestInput, run: SoapOperations['send']) =>
+    async (args: Record<string, unknown>, _cb: unknown, _headers: unknown, req: { headers?: Record<string, string> }) => {
+      const ctx = ctxOf(req);
+      try {
+        return soapAnswer(await run(toInput(args), ctx));
+      } catch (e) {
+        const err = toSendError(e, ctx.correlationId);
+        if (err.status === 9) log.error({ err: e, correlationId: ctx.correlationId }, 'sendMail failed');
+        return soapError(err);
+      }
+    };
+  const services = {
+    SendServiceV2: {
+      SendPortV2: {
+        sendMail: operation(sendInputFromSoap, ops.send),
+        resendMail: operation(resendInputFromSoap, ops.resend),
+      },
+    },
+  };
+  const server = await soap.createServerless({
+    path: '/hammy/soap/send/v2',
+    services,
+    xml: wsdlXml,
+    suppressStack: true,
+    returnFault: true,
+    customDeserializer: { int: raw, long: raw, boolean: raw },
+  } as any);
+
+  return {
+    /** The WSDL file with its address pointing at the host the caller used. */
+    wsdl(baseUrl: string): string {
+      return wsdlXml.replace(WSDL_LOCATION, `${baseUrl}/hammy/soap/send/v2`);
+    },
+
+    async handle(body: string, headers: Record<string, string>, correlationId: string): Promise<SoapReply> {
+      const check = checkEnvelope(body);
+      if (!check.ok) return { status: 500, body: faultXml('soap:Client', check.reason) };
+      try {
+        const res = await server.processRequest(body, { headers: { ...headers, [CORRELATION_HEADER]: correlationId } } as any);
+        // Anything node-soap itself failed on (its own faults, stack texts) becomes our Fault without detail.
+        if (res.statusCode !== 200 || !res.body.includes('Response>')) {
+          log.warn({ correlationId, status: res.statusCode }, 'node-soap could not read the request');
+          return { status: 500, body: faultXml('soap:Client', 'the request could not be read against the WSDL') };
+        }
+        return { status: 200, body: res.body };
+      } catch (e) {
+        log.error({ err: e, correlationId }, 'SOAP processing failed');
+        return { status: 500, body: faultXml('soap:Server', `internal error (correlation id ${correlationId})`) };
+      }
+    },
+  };
+}
+export type SoapAdapter = Awaited<ReturnType<typeof createSoapAdapter>>;

@@ -1,0 +1,77 @@
+// EMAIL channel: nodemailer over pooled SMTP when SMTP_URL is set, else .eml files in the outbox (SPEC §4, §9).
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import nodemailer, { type Transporter } from 'nodemailer';
+import type Mail from 'nodemailer/lib/mailer/index.js';
+import { splitAddressList } from '../../core/send-request.js';
+import type { DeliveryMessage } from '../../store/jobs.js';
+import type { Channel, Outcome } from '../channel.js';
+
+export type EmailOptions = { smtpUrl?: string; poolSize: number; outboxDir: string; messageIdDomain: string };
+
+// Connection trouble is worth another try; so is anything unexpected (Postal's rule: only 5xx is hard).
+const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED', 'EPROTOCOL']);
+
+export function mailFor(m: DeliveryMessage, domain: string): Mail.Options {
+  const cc = splitAddressList(m.recipientEmailAddressCC).map((address, i) => (i === 0 && m.recipientNameCC ? { name: m.recipientNameCC, address } : address));
+  return {
+    // A stable Message-ID per message: a receiver can drop the copy if a crash makes us send twice.
+    messageId: `<hammy.${m.id}@${domain}>`,
+    from: m.fromName ? { name: m.fromName, address: m.fromAddress } : m.fromAddress,
+    to: { name: m.recipientName, address: m.recipientEmailAddress! },
+    cc: cc.length ? cc : undefined,
+    bcc: splitAddressList(m.bccAddress),
+    replyTo: m.replyToAddress ? (m.replyToName ? { name: m.replyToName, address: m.replyToAddress } : m.replyToAddress) : undefined,
+    subject: m.subject,
+    text: m.textBody ?? undefined,
+    html: m.htmlBody ?? undefined,
+    attachments: m.attachments.map((a) => ({ filename: a.fileName, content: a.content })),
+    headers: { 'X-Hammy-Message-Id': String(m.id) },
+  };
+}
+
+export function classifySmtpError(err: unknown): Outcome {
+  const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
+  const reason = (e.response ?? e.message ?? String(err)).slice(0, 500);
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'failed', reason: `SMTP ${e.responseCode}: ${reason}` };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return { kind: 'retry', reason: `SMTP ${e.responseCode}: ${reason}` };
+  if (e.code && RETRYABLE_CODES.has(e.code)) return { kind: 'retry', reason: `${e.code}: ${reason}` };
+  return { kind: 'retry', reason };
+}
+
+export function createEmailChannel(o: EmailOptions): Channel {
+  if (o.smtpUrl) {
+    const transport: Transporter = nodemailer.createTransport({ url: o.smtpUrl, pool: true, maxConnections: o.poolSize } as any);
+    return {
+      async deliver(m) {
+        try {
+          const info = await transport.sendMail(mailFor(m, o.messageIdDomain));
+          const rejected = (info.rejected ?? []).map(String);
+          return { kind: 'sent', ref: `${info.response}${rejected.length ? `; rejected: ${rejected.join(', ')}` : ''}`.slice(0, 500) };
+        } catch (err) {
+          return classifySmtpError(err);
+        }
+      },
+      async close() {
+        transport.close();
+      },
+    };
+  }
+  const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  return {
+    async deliver(m) {
+      try {
+        const info = await stream.sendMail(mailFor(m, o.messageIdDomain));
+        await fs.mkdir(o.outboxDir, { recursive: true });
+        const file = path.join(o.outboxDir, `${m.id}.eml`);
+        // write-then-rename: a reader never sees half a mail
+        await fs.writeFile(`${file}.tmp`, info.message as Buffer);
+        await fs.rename(`${file}.tmp`, file);
+        return { kind: 'sent', ref: `file ${path.basename(file)}` };
+      } catch (err) {
+        return { kind: 'retry', reason: `outbox write failed: ${(err as Error).message}` };
+      }
+    },
+    async close() {},
+  };
+}

@@ -1,0 +1,115 @@
+// The one typed configuration object, parsed from the environment once (SPEC §9).
+import path from 'node:path';
+import { z } from 'zod';
+
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const url = (protocols: string[]) =>
+  z.string().refine((v) => {
+    try {
+      return protocols.includes(new URL(v).protocol);
+    } catch {
+      return false;
+    }
+  }, `must be a URL with scheme ${protocols.join(' or ')}`);
+
+const Env = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(8080),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
+  DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
+  DB_POOL_MAX: int(10, 1),
+  DATA_DIR: z.string().min(1).default('./data'),
+  SMTP_URL: url(['smtp:', 'smtps:']).optional(),
+  SMTP_POOL_SIZE: int(5, 1),
+  AMQP_URL: z.union([z.literal('off'), url(['amqp:', 'amqps:'])]).default('amqp://guest:guest@127.0.0.1:5672'),
+  AMQP_QUEUE: z.string().min(1).default('hammy.send.v2'),
+  SOURCE_DIR: z.string().min(1).optional(),
+  ARCHIVE_DIR: z.string().min(1).optional(),
+  PRINT_DIR: z.string().min(1).optional(),
+  FIXTURES: z.enum(['demo', 'none']).optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_ATTACHMENTS: int(10, 0),
+  MAX_ATTACHMENT_BYTES: int(10 * 1024 * 1024, 1),
+  MAX_REQUEST_BYTES: int(150 * 1024 * 1024, 1024),
+  IDEMPOTENCY_WINDOW_HOURS: z.coerce.number().positive().default(24),
+  WORKER: bool.default(true),
+  WORKER_CONCURRENCY: int(8, 1),
+  WORKER_POLL_MS: int(500, 10),
+  RETRY_MAX_ATTEMPTS: int(8, 1),
+  RETRY_BASE_MS: int(1000, 1),
+  JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
+});
+
+export type Config = {
+  port: number;
+  host: string;
+  databaseUrl?: string;
+  dbSchema?: string;
+  dbPoolMax: number;
+  dataDir: string;
+  smtpUrl?: string;
+  smtpPoolSize: number;
+  amqpUrl: string;
+  amqpQueue: string;
+  sourceDir: string;
+  archiveDir: string;
+  printDir: string;
+  emailOutboxDir: string;
+  fixtures: 'demo' | 'none';
+  logLevel: z.infer<typeof Env>['LOG_LEVEL'];
+  limits: { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
+  idempotencyWindowMs: number;
+  worker: { enabled: boolean; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
+};
+
+export class ConfigError extends Error {
+  constructor(readonly variable: string, detail: string) {
+    super(`configuration: ${variable} ${detail}`);
+  }
+}
+
+/** Parses the environment; a bad value throws a ConfigError naming the variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const raw: Record<string, string> = {};
+  for (const key of Object.keys(Env.shape)) {
+    const v = env[key];
+    if (v !== undefined && v !== '') raw[key] = v;
+  }
+  const parsed = Env.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const variable = String(issue.path[0] ?? 'environment');
+    throw new ConfigError(variable, `is invalid (${JSON.stringify(raw[variable] ?? null)}): ${issue.message}`);
+  }
+  const e = parsed.data;
+  const dataDir = path.resolve(e.DATA_DIR);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dbSchema: e.DB_SCHEMA,
+    dbPoolMax: e.DB_POOL_MAX,
+    dataDir,
+    smtpUrl: e.SMTP_URL,
+    smtpPoolSize: e.SMTP_POOL_SIZE,
+    amqpUrl: e.AMQP_URL,
+    amqpQueue: e.AMQP_QUEUE,
+    sourceDir: path.resolve(e.SOURCE_DIR ?? path.join(dataDir, 'source')),
+    archiveDir: path.resolve(e.ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
+    printDir: path.resolve(e.PRINT_DIR ?? path.join(dataDir, 'outbox', 'post')),
+    emailOutboxDir: path.join(dataDir, 'outbox', 'email'),
+    fixtures: e.FIXTURES ?? (e.DATABASE_URL ? 'none' : 'demo'),
+    logLevel: e.LOG_LEVEL,
+    limits: { maxAttachments: e.MAX_ATTACHMENTS, maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES },
+    idempotencyWindowMs: e.IDEMPOTENCY_WINDOW_HOURS * 3600_000,
+    worker: {
+      enabled: e.WORKER,
+      concurrency: e.WORKER_CONCURRENCY,
+      pollMs: e.WORKER_POLL_MS,
+      maxAttempts: e.RETRY_MAX_ATTEMPTS,
+      retryBaseMs: e.RETRY_BASE_MS,
+      lockTimeoutMs: e.JOB_LOCK_TIMEOUT_MS,
+    },
+  };
+}

@@ -1,0 +1,210 @@
+// acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
+import { AttachmentError, AuthError, ValidationError, type Issue } from './errors.js';
+import { payloadHash } from './payload-hash.js';
+import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
+import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
+import {
+  paramValue,
+  propertyValue,
+  type Attachment,
+  type ChannelName,
+  type IntakeContext,
+  type Param,
+  type SendAnswer,
+  type SendRequest,
+  type SendRequestInput,
+} from './send-request.js';
+import { resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { parseXmlData, type XmlObject } from './xml-data.js';
+
+export type AcceptDeps = {
+  store: SendStore;
+  sources: FileSources;
+  limits: Limits;
+  idempotencyWindowMs: number;
+  /** Channels this gateway can deliver to; a request for another is refused rather than stored undeliverable. */
+  availableChannels: ChannelName[];
+  /** Called after a new message is committed, to wake the delivery worker. */
+  onStored?: (messageId: number) => void;
+  /** Called when a stored source could not be removed after commit (deleteSourceExpected). */
+  onSourceRemoveFailed?: (path: string, err: unknown) => void;
+};
+
+const present = (v: unknown) => typeof v === 'string' && v.trim() !== '';
+const CONTROL_PARAMS = new Set(['IDEMPOTENCY_KEY', 'DRY_RUN']);
+
+export async function authenticate(store: SendStore, hashKey: unknown): Promise<ClientRecord> {
+  if (typeof hashKey !== 'string' || hashKey.trim() === '') {
+    throw new ValidationError([{ code: 1, field: 'clientHashKey', text: 'clientHashKey is required' }]);
+  }
+  const client = await store.findClient(hashKey.trim());
+  if (!client || !client.enabled) throw new AuthError();
+  return client;
+}
+
+function clientLimits(client: ClientRecord, limits: Limits): Limits {
+  return {
+    maxAttachments: client.maxAttachments ?? limits.maxAttachments,
+    maxAttachmentBytes: client.maxAttachmentBytes ?? limits.maxAttachmentBytes,
+  };
+}
+
+async function lookupTemplate(store: SendStore, client: ClientRecord, input: SendRequestInput) {
+  const type = input.messageType;
+  if (typeof type !== 'string' || type.trim() === '') return { template: undefined, issues: [] as Issue[] };
+  const v = input.messageTypeVersion;
+  const version = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
+  const template = await store.findTemplate(client.id, type, version);
+  if (template) return { template, issues: [] as Issue[] };
+  const which = version ? `${type} version ${version}` : type;
+  return { template: undefined, issues: [{ code: 3, field: 'messageType', text: `unknown messageType ${which}` } as Issue] };
+}
+
+/** Reads FS-sourced attachment bytes (SPEC §1 ATTACHMENT_SOURCE=FS); every failure is a code-5 issue. */
+async function loadSources(sources: FileSources, req: SendRequest, limits: Limits): Promise<void> {
+  const issues: Issue[] = [];
+  await Promise.all(
+    req.attachments.map(async (a, i) => {
+      if ((propertyValue(a.properties, 'ATTACHMENT_SOURCE') ?? 'INLINE').toUpperCase() !== 'FS') return;
+      const field = `attachments[${i}].properties.RELATIVE_FILE_PATH`;
+      try {
+        const bytes = await sources.read(propertyValue(a.properties, 'RELATIVE_FILE_PATH')!, field);
+        if (bytes.length > limits.maxAttachmentBytes) {
+          issues.push({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}` });
+        }
+        a.content = bytes;
+      } catch (e) {
+        if (e instanceof AttachmentError) issues.push(...e.issues);
+        else throw e;
+      }
+    }),
+  );
+  if (issues.length) throw new AttachmentError(issues);
+}
+
+function toNewAttachment(a: Attachment): NewAttachment {
+  return {
+    fileName: a.fileName,
+    content: a.content as Buffer,
+    documentType: a.documentType,
+    objectType: a.objectType,
+    objectRef: a.objectRef,
+    archivingExpected: a.archivingExpected ?? false,
+    certificationExpected: a.certificationExpected ?? false,
+    deleteSourceExpected: a.deleteSourceExpected ?? false,
+    postableWithoutCertificate: a.postableWithoutCertificate ?? false,
+    internalFileName: a.internalFileName ?? propertyValue(a.properties, 'INTERNAL_FILE_NAME'),
+    properties: a.properties,
+  };
+}
+
+export function messageContent(
+  client: ClientRecord,
+  req: SendRequest,
+  channel: ChannelName,
+  rendered: Rendered,
+  template?: TemplateVersion,
+): MessageContent {
+  return {
+    clientId: client.id,
+    requestId: req.requestId,
+    batchId: req.batchId,
+    partnerRef: req.partnerRef,
+    messageType: template?.messageType ?? req.messageType,
+    messageTypeVersion: template?.version,
+    templateId: template?.id,
+    channel,
+    subject: rendered.subject,
+    textBody: rendered.text,
+    htmlBody: rendered.html,
+    recipientName: req.recipientName!,
+    recipientEmailAddress: req.recipientEmailAddress?.trim(),
+    recipientPostalAddress: req.recipientPostalAddress,
+    recipientEmailAddressCC: req.recipientEmailAddressCC,
+    recipientNameCC: req.recipientNameCC,
+    bccAddress: req.bccAddress,
+    replyToAddress: req.replyToAddress?.trim(),
+    replyToName: req.replyToName,
+    fromAddress: req.fromAddress?.trim() || client.defaultFromAddress,
+    fromName: req.fromAddress ? req.fromName : (req.fromName ?? client.defaultFromName ?? undefined),
+    xmlData: req.xmlData,
+    archivingExpected: req.archivingExpected ?? false,
+    certificationExpected: req.certificationExpected ?? false,
+    userName: req.userName,
+    relatedMessageId: req.relatedMessageId,
+    replyEnvelopeAttached: req.replyEnvelopeAttached ?? false,
+    paymentSlipAttached: req.paymentSlipAttached ?? false,
+    campaignPartId: req.campaignPartId,
+    letterType: req.letterType,
+    properties: req.properties,
+    params: req.params,
+    attachments: req.attachments.map(toNewAttachment),
+  };
+}
+
+/** What makes two requests "the same" for §6: everything but the control params, with xmlData as parsed data. */
+export function requestFingerprint(clientId: number, req: SendRequest, xml: XmlObject, channel: ChannelName): string {
+  const { clientHashKey: _k, params, xmlData: _x, ...rest } = req;
+  return payloadHash({ op: 'send', clientId, channel, ...rest, xml, params: params.filter((p) => !CONTROL_PARAMS.has(p.key)) });
+}
+
+function dryRunParams(params: Param[], channel: ChannelName, r: Rendered): Param[] {
+  const out = [...params, { key: 'CHANNEL', value: channel }, { key: 'RENDERED_SUBJECT', value: r.subject }];
+  if (r.text !== null) out.push({ key: 'RENDERED_BODY', value: r.text });
+  if (r.html !== null) out.push({ key: 'RENDERED_HTML_BODY', value: r.html });
+  return out;
+}
+
+export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
+  if (!present(input.clientHashKey)) {
+    // No client to look up: still report every other violation along with the missing key.
+    const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
+    validateSendRequest(input, resolveChannel(input), deps.limits, xml.issues);
+  }
+  const client = await authenticate(deps.store, input.clientHashKey);
+  const limits = clientLimits(client, deps.limits);
+  const { template, issues } = await lookupTemplate(deps.store, client, input);
+  const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
+  const channel = resolveChannel(input, template?.defaultChannel as ChannelName | undefined);
+  const unavailable: Issue[] = deps.availableChannels.includes(channel)
+    ? []
+    : [{ code: 1, field: 'channel', text: `channel ${channel} is not available in this gateway` }];
+  const req = validateSendRequest(input, channel, limits, [...issues, ...xml.issues, ...unavailable]);
+  if (req.relatedMessageId !== undefined && !(await deps.store.messageExists(client.id, req.relatedMessageId))) {
+    throw new ValidationError([{ code: 1, field: 'relatedMessageId', text: `relatedMessageId ${req.relatedMessageId} does not exist for this client` }]);
+  }
+  await loadSources(deps.sources, req, limits);
+
+  const rendered: Rendered = template
+    ? renderTemplate(template, templateData(req, xml.data))
+    : { subject: req.mailSubject ?? '', text: req.mailBody ?? null, html: req.mailHtmlBody ?? null };
+  if (paramValue(req.params, 'DRY_RUN')?.toLowerCase() === 'true') {
+    return { status: 0, params: dryRunParams(req.params, channel, rendered) };
+  }
+
+  const content = messageContent(client, req, channel, rendered, template);
+  const { messageId, duplicate } = await deps.store.storeMessage(
+    { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
+    {
+      payloadHash: requestFingerprint(client.id, req, xml.data, channel),
+      requestId: req.requestId,
+      idempotencyKey: paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey,
+      windowMs: deps.idempotencyWindowMs,
+    },
+  );
+  if (!duplicate) {
+    deps.onStored?.(messageId);
+    await removeSources(deps, req.attachments);
+  }
+  return { messageId, status: 0, params: req.params };
+}
+
+/** deleteSourceExpected: the source goes only after the message is safely stored (issue: channels §5). */
+async function removeSources(deps: AcceptDeps, attachments: Attachment[]): Promise<void> {
+  for (const a of attachments) {
+    if (!a.deleteSourceExpected || (propertyValue(a.properties, 'ATTACHMENT_SOURCE') ?? '').toUpperCase() !== 'FS') continue;
+    const p = propertyValue(a.properties, 'RELATIVE_FILE_PATH')!;
+    await deps.sources.remove(p).catch((e) => deps.onSourceRemoveFailed?.(p, e));
+  }
+}
+

@@ -1,0 +1,97 @@
+// What the core needs from the outside world, declared here so the core knows no database or file system.
+import type { TemplateVersion } from './render.js';
+import type { ChannelName, IntakeContext, LetterType, Param, Property } from './send-request.js';
+
+export type ClientRecord = {
+  id: number;
+  hashKey: string;
+  name: string;
+  enabled: boolean;
+  defaultFromAddress: string;
+  defaultFromName: string | null;
+  maxAttachments: number | null;
+  maxAttachmentBytes: number | null;
+};
+
+export type NewAttachment = {
+  fileName: string;
+  content: Buffer;
+  documentType?: string;
+  objectType?: string;
+  objectRef?: string;
+  archivingExpected: boolean;
+  certificationExpected: boolean;
+  deleteSourceExpected: boolean;
+  postableWithoutCertificate: boolean;
+  internalFileName?: string;
+  properties: Property[];
+};
+
+/** A message as the store keeps it: rendered, with the sender resolved. */
+export type MessageContent = {
+  clientId: number;
+  requestId?: string;
+  batchId?: string;
+  partnerRef?: string;
+  messageType?: string;
+  messageTypeVersion?: number;
+  templateId?: number;
+  channel: ChannelName;
+  subject: string;
+  textBody: string | null;
+  htmlBody: string | null;
+  recipientName: string;
+  recipientEmailAddress?: string;
+  recipientPostalAddress?: string;
+  recipientEmailAddressCC?: string;
+  recipientNameCC?: string;
+  bccAddress?: string;
+  replyToAddress?: string;
+  replyToName?: string;
+  fromAddress: string;
+  fromName?: string;
+  xmlData?: string;
+  archivingExpected: boolean;
+  certificationExpected: boolean;
+  userName?: string;
+  relatedMessageId?: number;
+  replyEnvelopeAttached: boolean;
+  paymentSlipAttached: boolean;
+  campaignPartId?: number;
+  letterType?: LetterType;
+  properties: Property[];
+  params: Param[];
+  attachments: NewAttachment[];
+};
+
+export type NewMessage = MessageContent & {
+  intake: IntakeContext['intake'];
+  origin?: string;
+  issuer?: string;
+  correlationId: string;
+};
+
+/** The keys that make a retry safe (SPEC §6). */
+export type DedupKeys = {
+  payloadHash: string;
+  requestId?: string;
+  idempotencyKey?: string;
+  windowMs: number;
+};
+
+export type StoreResult = { messageId: number; duplicate: boolean };
+
+export interface SendStore {
+  findClient(hashKey: string): Promise<ClientRecord | undefined>;
+  findTemplate(clientId: number, messageType: string, version?: number): Promise<TemplateVersion | undefined>;
+  messageExists(clientId: number, messageId: number): Promise<boolean>;
+  /** One transaction: message, attachments, RECEIVED/QUEUED events, delivery job, dedup keys. Throws IdempotencyConflict. */
+  storeMessage(m: NewMessage, keys: DedupKeys): Promise<StoreResult>;
+  loadMessage(clientId: number, messageId: number): Promise<MessageContent | undefined>;
+}
+
+/** Attachment bytes from a file-system source (SPEC §1 ATTACHMENT_SOURCE=FS). */
+export interface FileSources {
+  read(relativePath: string, field: string): Promise<Buffer>;
+  remove(relativePath: string): Promise<void>;
+}

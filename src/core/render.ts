@@ -1,0 +1,69 @@
+// Rendering: a stored template version + request data -> subject, text and HTML (SPEC §4 step 2).
+import Handlebars from 'handlebars';
+import { TemplateError } from './errors.js';
+import type { SendRequest } from './send-request.js';
+import type { XmlObject } from './xml-data.js';
+
+export type TemplateVersion = {
+  id: number;
+  messageType: string;
+  version: number;
+  subject: string;
+  textBody: string | null;
+  htmlBody: string | null;
+  defaultChannel: string | null;
+};
+export type Rendered = { subject: string; text: string | null; html: string | null };
+
+type Compiled = { subject: HandlebarsTemplateDelegate; text?: HandlebarsTemplateDelegate; html?: HandlebarsTemplateDelegate };
+// A version never changes once stored, so its compiled form is cached by id.
+const cache = new Map<number, Compiled>();
+const hb = Handlebars.create();
+
+/** Compiles a template source; a syntax error names the part and the engine's line. */
+export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' | 'htmlBody'>): Compiled {
+  const one = (src: string, part: string, escape: boolean) => {
+    try {
+      const fn = hb.compile(src, { strict: true, noEscape: !escape });
+      hb.precompile(src, { strict: true }); // surfaces syntax errors now, not at first use
+      return fn;
+    } catch (e) {
+      throw new TemplateError(`template ${part} does not compile: ${(e as Error).message}`, 'messageType');
+    }
+  };
+  return {
+    subject: one(t.subject, 'subject', false),
+    text: t.textBody ? one(t.textBody, 'text', false) : undefined,
+    html: t.htmlBody ? one(t.htmlBody, 'html', true) : undefined,
+  };
+}
+
+/** Template data: request fields, then properties by key, then the parsed xmlData (its root element is a key). */
+export function templateData(req: SendRequest, xml: XmlObject): Record<string, unknown> {
+  const fields: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(req)) {
+    if (k === 'attachments' || k === 'properties' || k === 'params' || k === 'xmlData') continue;
+    if (v !== undefined) fields[k] = v;
+  }
+  const props = Object.fromEntries(req.properties.map((p) => [p.key, p.value]));
+  return { ...fields, ...props, ...xml };
+}
+
+export function renderTemplate(t: TemplateVersion, data: Record<string, unknown>): Rendered {
+  let c = cache.get(t.id);
+  if (!c) {
+    c = compileTemplate(t);
+    cache.set(t.id, c);
+  }
+  const run = (fn: HandlebarsTemplateDelegate | undefined, part: string) => {
+    if (!fn) return null;
+    try {
+      return fn(data);
+    } catch (e) {
+      const m = /"([^"]+)" not defined/.exec((e as Error).message);
+      const what = m ? `the variable ${m[1]}` : (e as Error).message;
+      throw new TemplateError(`template ${t.messageType} v${t.version} (${part}) needs ${what}, which the request does not provide`, 'xmlData');
+    }
+  };
+  return { subject: run(c.subject, 'subject')!.trim(), text: run(c.text, 'text'), html: run(c.html, 'html') };
+}

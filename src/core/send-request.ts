@@ -1,0 +1,134 @@
+// The canonical SendRequest: the one contract every intake translates into (SPEC §1).
+import { z } from 'zod';
+
+export const CHANNELS = ['EMAIL', 'POST', 'PORTAL', 'ARCHIVE'] as const;
+export const LETTER_TYPES = ['NORMAL', 'PRIORITY', 'REGISTERED', 'REGISTERED_RETURN_RECEIPT', 'OFFICIAL'] as const;
+export type ChannelName = (typeof CHANNELS)[number];
+export type LetterType = (typeof LETTER_TYPES)[number];
+
+// Booleans arrive as true/false or as the strings "true"/"false" (SPEC §1).
+const bool = z
+  .union([z.boolean(), z.enum(['true', 'false'])], { error: 'must be true or false' })
+  .transform((v) => v === true || v === 'true');
+const integer = z
+  .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'must be an integer')], { error: 'must be an integer' })
+  .transform((v) => Number(v))
+  .pipe(z.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is too large'));
+const noCrLf = (s: string) => !/[\r\n]/.test(s);
+const str = (max?: number) => {
+  const s = z.string({ error: 'must be a string' });
+  return max ? s.max(max, `must be at most ${max} characters`) : s;
+};
+/** A string that ends up in a mail header: CR/LF would let a caller inject headers. */
+const headerStr = (max: number) => str(max).refine(noCrLf, 'must not contain line breaks');
+const emailRe = /^[^\s@<>()[\]\\,;:"]+@[^\s@<>()[\]\\,;:"]+\.[^\s@<>()[\]\\,;:"]+$/;
+const email = (max: number) => headerStr(max).refine((v) => emailRe.test(v.trim()), 'must be an e-mail address');
+/** `;`-separated e-mail list (also `,`), each checked. */
+const emailList = (max: number) =>
+  headerStr(max).refine((v) => splitAddressList(v).every((a) => emailRe.test(a)), 'must be e-mail addresses separated by ;');
+
+export function splitAddressList(v: string | undefined): string[] {
+  return (v ?? '')
+    .split(/[;,]/)
+    .map((a) => a.trim())
+    .filter(Boolean);
+}
+
+export const PropertySchema = z.object({
+  key: str(255).min(1, 'is required'),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional().default(''),
+  isMetaData: bool.optional().default(false),
+});
+export const ParamSchema = z.object({
+  key: str(255).min(1, 'is required'),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional().default(''),
+});
+
+export const AttachmentSchema = z.object({
+  fileName: headerStr(255).min(1, 'is required'),
+  /** base64 text (SOAP, JSON) or bytes already read (multipart, file-system source). */
+  content: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+  attachmentRef: str(255).optional(),
+  documentType: str(100).optional(),
+  objectType: str(100).optional(),
+  objectRef: str(100).optional(),
+  archivingExpected: bool.optional(),
+  certificationExpected: bool.optional(),
+  deleteSourceExpected: bool.optional(),
+  postableWithoutCertificate: bool.optional(),
+  internalFileName: headerStr(255).optional(),
+  contentAvailable: bool.optional(),
+  properties: z.array(PropertySchema).optional().default([]),
+});
+
+export const SendRequestSchema = z.object({
+  clientHashKey: str(100).min(1, 'is required'),
+  requestId: str(150).optional(),
+  batchId: str(100).optional(),
+  partnerRef: str(100).optional(),
+  messageType: str(100).optional(),
+  messageTypeVersion: integer.optional(),
+  mailSubject: headerStr(600).optional(),
+  mailBody: str().optional(),
+  mailHtmlBody: str().optional(),
+  recipientPostalAddress: str(255).optional(),
+  recipientEmailAddress: email(100).optional(),
+  recipientName: headerStr(100).optional(),
+  recipientEmailAddressCC: emailList(100).optional(),
+  recipientNameCC: headerStr(100).optional(),
+  replyToAddress: email(100).optional(),
+  replyToName: headerStr(100).optional(),
+  fromAddress: email(100).optional(),
+  fromName: headerStr(100).optional(),
+  bccAddress: emailList(150).optional(),
+  xmlData: str().optional(),
+  archivingExpected: bool.optional(),
+  certificationExpected: bool.optional(),
+  channel: z.enum(CHANNELS, { error: `must be one of ${CHANNELS.join(', ')}` }).optional(),
+  userName: headerStr(100).optional(),
+  relatedMessageId: integer.optional(),
+  replyEnvelopeAttached: bool.optional(),
+  paymentSlipAttached: bool.optional(),
+  campaignPartId: integer.optional(),
+  letterType: z.enum(LETTER_TYPES, { error: `must be one of ${LETTER_TYPES.join(', ')}` }).optional(),
+  attachments: z.array(AttachmentSchema).optional().default([]),
+  properties: z.array(PropertySchema).optional().default([]),
+  params: z.array(ParamSchema).optional().default([]),
+});
+
+/** What an adapter hands the core: wire primitives, not yet checked. */
+export type SendRequestInput = Record<string, unknown>;
+export type SendRequest = z.output<typeof SendRequestSchema>;
+export type Attachment = z.output<typeof AttachmentSchema>;
+export type Property = z.output<typeof PropertySchema>;
+export type Param = z.output<typeof ParamSchema>;
+
+export const ResendRequestSchema = z.object({
+  clientHashKey: str(100).min(1, 'is required'),
+  messageId: integer,
+  requestId: str(150).optional(),
+  userName: headerStr(100).optional(),
+  recipientEmailAddress: email(100).optional(),
+  params: z.array(ParamSchema).optional().default([]),
+});
+export type ResendRequest = z.output<typeof ResendRequestSchema>;
+
+/** Where a request came from: not part of the payload, stored with the message (SPEC §3 traceability). */
+export type IntakeContext = {
+  intake: 'soap' | 'rest' | 'amqp';
+  correlationId: string;
+  origin?: string;
+  issuer?: string;
+  /** REST `Idempotency-Key` header or AMQP `message_id`; the IDEMPOTENCY_KEY param is read from the request. */
+  idempotencyKey?: string;
+};
+
+/** The answer of every operation, before an adapter puts it on its wire. */
+export type SendAnswer = { messageId?: number; status: 0; params: Param[] };
+
+export function paramValue(params: Param[], key: string): string | undefined {
+  return params.find((p) => p.key === key)?.value;
+}
+export function propertyValue(props: Property[], key: string): string | undefined {
+  return props.find((p) => p.key === key)?.value;
+}

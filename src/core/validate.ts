@@ -1,0 +1,153 @@
+// SendRequest validation: the schema plus the cross-field rules of SPEC §1, every issue reported at once.
+import type { z } from 'zod';
+import { AttachmentError, ValidationError, type Issue } from './errors.js';
+import {
+  CHANNELS,
+  ResendRequestSchema,
+  SendRequestSchema,
+  type ChannelName,
+  type ResendRequest,
+  type SendRequest,
+  type SendRequestInput,
+} from './send-request.js';
+
+export type Limits = { maxAttachments: number; maxAttachmentBytes: number };
+
+/** zod's path ['attachments', 0, 'fileName'] as the field name callers see: attachments[0].fileName */
+export function fieldName(path: readonly PropertyKey[]): string {
+  return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
+}
+
+function zodIssues(error: z.ZodError): Issue[] {
+  return error.issues.map((i) => {
+    const field = fieldName(i.path);
+    const missing = i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined;
+    const text = missing ? 'is required' : i.message;
+    return { code: 1, field, text: `${field} ${text}` };
+  });
+}
+
+const present = (v: unknown) => v !== undefined && v !== null && !(typeof v === 'string' && v.trim() === '');
+
+/** The channel of SPEC §4: the request's, else the template's, else EMAIL. */
+export function resolveChannel(input: SendRequestInput, templateChannel?: ChannelName): ChannelName {
+  const c = input.channel;
+  if (typeof c === 'string' && (CHANNELS as readonly string[]).includes(c)) return c as ChannelName;
+  return templateChannel ?? 'EMAIL';
+}
+
+/** Required-per-channel and mutually exclusive fields (SPEC §1 column "req"). */
+export function channelIssues(input: SendRequestInput, channel: ChannelName): Issue[] {
+  const issues: Issue[] = [];
+  const need = (field: string, why: string) => {
+    if (!present(input[field])) issues.push({ code: 1, field, text: `${field} is required ${why}` });
+  };
+  need('recipientName', 'for every channel');
+  if (channel === 'EMAIL' || channel === 'PORTAL') need('recipientEmailAddress', `for channel ${channel}`);
+  if (channel === 'POST') {
+    need('recipientPostalAddress', 'for channel POST');
+    need('letterType', 'for channel POST');
+  }
+  if (channel === 'PORTAL') need('partnerRef', 'for channel PORTAL (it is the recipient id)');
+  if (channel === 'ARCHIVE' && !(Array.isArray(input.attachments) && input.attachments.length > 0)) {
+    issues.push({ code: 1, field: 'attachments', text: 'attachments must hold at least one file for channel ARCHIVE' });
+  }
+  if (present(input.messageType)) {
+    for (const f of ['mailSubject', 'mailBody', 'mailHtmlBody']) {
+      if (present(input[f])) issues.push({ code: 1, field: f, text: `${f} must not be given together with messageType` });
+    }
+  } else if (channel !== 'ARCHIVE') {
+    if (!present(input.mailSubject) && channel !== 'POST') need('mailSubject', 'when no messageType is given');
+    if (!present(input.mailBody) && !present(input.mailHtmlBody)) {
+      issues.push({ code: 1, field: 'mailBody', text: 'mailBody or mailHtmlBody is required when no messageType is given' });
+    }
+  }
+  if (present(input.messageTypeVersion) && !present(input.messageType)) {
+    issues.push({ code: 1, field: 'messageTypeVersion', text: 'messageTypeVersion needs a messageType' });
+  }
+  return issues;
+}
+
+const base64Re = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Decodes base64 strictly: Buffer.from would silently drop what is not base64. */
+export function decodeBase64(text: string): Buffer | undefined {
+  const compact = text.replace(/\s+/g, '');
+  if (!base64Re.test(compact) || compact.length % 4 === 1) return undefined;
+  return Buffer.from(compact, 'base64');
+}
+
+/** Count, size and content rules of attachments (code 5); decodes inline base64 into bytes. */
+export function attachmentIssues(request: SendRequest, limits: Limits): Issue[] {
+  const issues: Issue[] = [];
+  if (request.attachments.length > limits.maxAttachments) {
+    issues.push({
+      code: 5,
+      field: 'attachments',
+      text: `at most ${limits.maxAttachments} attachments are allowed, got ${request.attachments.length}`,
+    });
+  }
+  request.attachments.forEach((a, i) => {
+    const field = `attachments[${i}]`;
+    const source = (a.properties.find((p) => p.key === 'ATTACHMENT_SOURCE')?.value ?? 'INLINE').toUpperCase();
+    if (source !== 'INLINE' && source !== 'FS') {
+      issues.push({ code: 5, field: `${field}.properties.ATTACHMENT_SOURCE`, text: `ATTACHMENT_SOURCE must be INLINE or FS, got ${source}` });
+      return;
+    }
+    if (source === 'FS') {
+      if (!a.properties.some((p) => p.key === 'RELATIVE_FILE_PATH' && p.value)) {
+        issues.push({ code: 5, field: `${field}.properties.RELATIVE_FILE_PATH`, text: `${field} has ATTACHMENT_SOURCE FS but no RELATIVE_FILE_PATH` });
+      }
+      return;
+    }
+    if (typeof a.content === 'string') {
+      const bytes = decodeBase64(a.content);
+      if (!bytes) {
+        issues.push({ code: 5, field: `${field}.content`, text: `${field}.content is not valid base64` });
+        return;
+      }
+      a.content = bytes;
+    }
+    if (a.content === undefined) {
+      issues.push({ code: 5, field: `${field}.content`, text: `${field}.content is required for an INLINE attachment` });
+    } else if (a.content.length > limits.maxAttachmentBytes) {
+      issues.push({
+        code: 5,
+        field: `${field}.content`,
+        text: `${field} (${a.fileName}) is ${a.content.length} bytes, over the limit of ${limits.maxAttachmentBytes}`,
+      });
+    }
+  });
+  return issues;
+}
+
+/**
+ * Parses and checks a request in one pass. Schema issues and channel rules are collected together,
+ * so a caller sees every violation at once; `extra` adds issues found by look-ups (template, related message).
+ */
+export function validateSendRequest(input: SendRequestInput, channel: ChannelName, limits: Limits, extra: Issue[] = []): SendRequest {
+  const parsed = SendRequestSchema.safeParse(input);
+  const issues = [...(parsed.success ? [] : zodIssues(parsed.error)), ...channelIssues(input, channel), ...extra];
+  if (parsed.success) issues.push(...attachmentIssues(parsed.data, limits));
+  if (issues.length > 0) {
+    if (issues.every((i) => i.code === 5)) throw new AttachmentError(issues);
+    throw new ValidationError(dedupe(issues));
+  }
+  return parsed.data!;
+}
+
+export function validateResendRequest(input: SendRequestInput): ResendRequest {
+  const parsed = ResendRequestSchema.safeParse(input);
+  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
+  return parsed.data;
+}
+
+function dedupe(issues: Issue[]): Issue[] {
+  const seen = new Set<string>();
+  return issues.filter((i) => {
+    const k = `${i.field}|${i.text}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

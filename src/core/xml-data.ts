@@ -1,0 +1,30 @@
+// xmlData: the caller's template data as XML text, parsed safely (no DOCTYPE, no entities) into plain objects.
+import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import type { Issue } from './errors.js';
+
+const parser = new XMLParser({
+  ignoreAttributes: true,
+  parseTagValue: false,
+  trimValues: true,
+  processEntities: false,
+  ignoreDeclaration: true,
+  ignorePiTags: true,
+});
+
+export type XmlObject = { [key: string]: XmlValue };
+export type XmlValue = string | XmlObject | XmlValue[];
+
+/** Parses xmlData; its root element becomes a key (`<DATA><a>1</a></DATA>` → `{ DATA: { a: '1' } }`). */
+export function parseXmlData(xml: string | undefined, field = 'xmlData'): { data: XmlObject; issues: Issue[] } {
+  if (xml === undefined || xml.trim() === '') return { data: {}, issues: [] };
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
+    return { data: {}, issues: [{ code: 1, field, text: `${field} must not contain DOCTYPE or entity declarations` }] };
+  }
+  const valid = XMLValidator.validate(xml);
+  if (valid !== true) {
+    const e = valid.err;
+    return { data: {}, issues: [{ code: 1, field, text: `${field} is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})` }] };
+  }
+  const data = parser.parse(xml) as XmlObject;
+  return { data: typeof data === 'object' && data ? data : {}, issues: [] };
+}

@@ -1,0 +1,33 @@
+// Entry point: config, start every part (or only the worker with --worker-only), stop cleanly on SIGTERM.
+import { ConfigError, loadConfig } from './config.js';
+import { startGateway } from './gateway.js';
+
+async function main() {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      console.error(e.message);
+      process.exit(2);
+    }
+    throw e;
+  }
+  const workerOnly = process.argv.includes('--worker-only');
+  const gw = await startGateway(config, workerOnly ? { http: false, worker: true } : {});
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    gw.log.info({ signal }, 'stopping');
+    await gw.stop();
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+  process.on('SIGINT', () => void stop('SIGINT'));
+}
+
+main().catch((e) => {
+  console.error('start failed:', e instanceof Error ? e.message : e);
+  process.exit(1);
+});

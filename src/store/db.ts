@@ -1,0 +1,48 @@
+// The database: knex on a real PostgreSQL when DATABASE_URL is set, else embedded PGlite under DATA_DIR/db.
+import fs from 'node:fs';
+import path from 'node:path';
+import knexFactory, { type Knex } from 'knex';
+import ClientPgLite from 'knex-pglite';
+import pg from 'pg';
+import { migrations } from '../../migrations/index.js';
+
+// BIGINT ids and counts come back as numbers (ids stay far below 2^53).
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type Db = { knex: Knex; embedded: boolean; schema?: string };
+
+export type DbOptions = { databaseUrl?: string; dataDir: string; schema?: string; poolMax: number };
+
+export function openDb(o: DbOptions): Db {
+  if (o.databaseUrl) {
+    const knex = knexFactory({
+      client: 'pg',
+      connection: o.databaseUrl,
+      searchPath: o.schema ? [o.schema] : undefined,
+      pool: { min: 0, max: o.poolMax },
+    });
+    return { knex, embedded: false, schema: o.schema };
+  }
+  const dir = path.join(o.dataDir, 'db');
+  fs.mkdirSync(dir, { recursive: true });
+  const knex = knexFactory({
+    client: ClientPgLite as unknown as typeof Knex.Client,
+    dialect: 'postgres',
+    connection: { filename: dir },
+    useNullAsDefault: true,
+  } as Knex.Config);
+  return { knex, embedded: true };
+}
+
+const migrationSource: Knex.MigrationSource<string> = {
+  getMigrations: async () => Object.keys(migrations).sort(),
+  getMigrationName: (name) => name,
+  getMigration: async (name) => migrations[name]!,
+};
+
+/** Creates the schema if asked for one, then runs every pending migration (SPEC §9: migrations run at start). */
+export async function migrate(db: Db): Promise<string[]> {
+  if (db.schema) await db.knex.raw('create schema if not exists ??', [db.schema]);
+  const [, applied] = await db.knex.migrate.latest({ migrationSource, schemaName: db.schema });
+  return applied as string[];
+}

@@ -1,0 +1,62 @@
+// FIXTURES=demo: the demo client and its templates, loaded from fixtures/demo (idempotent: safe at every start).
+import { existsSync } from 'node:fs';
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Knex } from 'knex';
+
+export type TemplateFiles = { messageType: string; version: number; subject: string; textBody?: string; htmlBody?: string; defaultChannel?: string; active: boolean };
+
+/** Reads `<dir>/<messageType>/<version>/{meta.json,subject.hbs,text.hbs,html.hbs}`. */
+export async function readTemplateFolder(dir: string): Promise<TemplateFiles[]> {
+  const out: TemplateFiles[] = [];
+  const opt = (f: string) => fs.readFile(f, 'utf8').catch(() => undefined);
+  for (const messageType of (await fs.readdir(dir)).sort()) {
+    for (const v of (await fs.readdir(path.join(dir, messageType))).sort()) {
+      const d = path.join(dir, messageType, v);
+      const meta = JSON.parse((await opt(path.join(d, 'meta.json'))) ?? '{}');
+      out.push({
+        messageType,
+        version: Number(v),
+        subject: (await fs.readFile(path.join(d, 'subject.hbs'), 'utf8')).trim(),
+        textBody: await opt(path.join(d, 'text.hbs')),
+        htmlBody: await opt(path.join(d, 'html.hbs')),
+        defaultChannel: meta.defaultChannel,
+        active: meta.active !== false,
+      });
+    }
+  }
+  return out;
+}
+
+/** The project folder (holding package.json), whether running from src/ under tsx or from dist/. */
+export function projectRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise<void> {
+  const client = JSON.parse(await fs.readFile(path.join(fixturesDir, 'demo', 'client.json'), 'utf8'));
+  await knex('clients')
+    .insert({ hash_key: client.hashKey, name: client.name, default_from_address: client.defaultFromAddress, default_from_name: client.defaultFromName })
+    .onConflict('hash_key')
+    .ignore();
+  const { id } = await knex('clients').where({ hash_key: client.hashKey }).first('id');
+  const templates = await readTemplateFolder(path.join(fixturesDir, 'demo', 'templates'));
+  await knex('templates')
+    .insert(
+      templates.map((t) => ({
+        client_id: id,
+        message_type: t.messageType,
+        version: t.version,
+        subject: t.subject,
+        text_body: t.textBody,
+        html_body: t.htmlBody,
+        default_channel: t.defaultChannel,
+        active: t.active,
+      })),
+    )
+    .onConflict(['client_id', 'message_type', 'version'])
+    .ignore();
+}

@@ -1,0 +1,81 @@
+// The delivery job table: claim due jobs with SKIP LOCKED, then settle each with a status event (STYLE §3).
+import type { Knex } from 'knex';
+import type { MessageContent } from '../core/ports.js';
+import { contentFromRows } from './send-store.js';
+
+export type ClaimedJob = { id: number; messageId: number; attempts: number };
+export type DeliveryMessage = MessageContent & { id: number };
+
+export function createJobStore(knex: Knex) {
+  /** Sets the message's status and records the event, in the caller's transaction. */
+  async function record(trx: Knex.Transaction, messageId: number, status: string, reason: string | null) {
+    await trx('messages').where({ id: messageId }).update({ status, updated_at: trx.fn.now() });
+    await trx('message_events').insert({ message_id: messageId, status, reason });
+  }
+
+  /** Settles a job only while this worker still holds it; a lock lost to a timeout is not ours to settle. */
+  async function settle(job: ClaimedJob, workerId: string, fn: (trx: Knex.Transaction) => Promise<void>): Promise<boolean> {
+    return knex.transaction(async (trx) => {
+      const held = await trx('jobs').where({ id: job.id, locked_by: workerId }).forUpdate().first('id');
+      if (!held) return false;
+      await fn(trx);
+      return true;
+    });
+  }
+
+  return {
+    /** Locks up to `limit` due jobs; a lock older than lockTimeoutMs is taken over (the worker died mid-send). */
+    async claimDueJobs(workerId: string, limit: number, lockTimeoutMs: number): Promise<ClaimedJob[]> {
+      const r = await knex.raw(
+        `update jobs set locked_by = ?, locked_at = now(), attempts = attempts + 1
+          where id in (
+            select id from jobs
+             where run_at <= now() and (locked_at is null or locked_at < now() - (? * interval '1 millisecond'))
+             order by run_at, id
+             limit ?
+             for update skip locked)
+          returning id, message_id, attempts`,
+        [workerId, lockTimeoutMs, limit],
+      );
+      return r.rows.map((x: any) => ({ id: Number(x.id), messageId: Number(x.message_id), attempts: x.attempts }));
+    },
+
+    /** Milliseconds until the next job is due, or undefined when none waits. */
+    async nextDueInMs(): Promise<number | undefined> {
+      const r = await knex.raw(`select extract(epoch from (min(run_at) - now())) * 1000 as ms from jobs where locked_at is null`);
+      const ms = r.rows[0]?.ms;
+      return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
+    },
+
+    async loadForDelivery(messageId: number): Promise<DeliveryMessage | undefined> {
+      const r = await knex('messages').where({ id: messageId }).first();
+      if (!r) return undefined;
+      const atts = await knex('attachments').where({ message_id: messageId }).orderBy('seq');
+      return { id: Number(r.id), ...contentFromRows(r, atts) };
+    },
+
+    markSent(job: ClaimedJob, workerId: string, ref: string | undefined) {
+      return settle(job, workerId, async (trx) => {
+        await trx('jobs').where({ id: job.id }).delete();
+        await record(trx, job.messageId, 'SENT', ref ?? null);
+      });
+    },
+
+    markRetry(job: ClaimedJob, workerId: string, reason: string, delayMs: number) {
+      return settle(job, workerId, async (trx) => {
+        await trx('jobs')
+          .where({ id: job.id })
+          .update({ locked_by: null, locked_at: null, last_error: reason, run_at: trx.raw(`now() + (? * interval '1 millisecond')`, [delayMs]) });
+        await record(trx, job.messageId, 'RETRYING', reason);
+      });
+    },
+
+    markFailed(job: ClaimedJob, workerId: string, reason: string) {
+      return settle(job, workerId, async (trx) => {
+        await trx('jobs').where({ id: job.id }).delete();
+        await record(trx, job.messageId, 'FAILED', reason);
+      });
+    },
+  };
+}
+export type JobStore = ReturnType<typeof createJobStore>;

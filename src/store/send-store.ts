@@ -1,0 +1,238 @@
+// The SendStore the core declares, over knex: clients, templates and the one-transaction message write.
+import type { Knex } from 'knex';
+import { IdempotencyConflict } from '../core/errors.js';
+import type { ClientRecord, DedupKeys, MessageContent, NewMessage, SendStore, StoreResult } from '../core/ports.js';
+import type { TemplateVersion } from '../core/render.js';
+import type { ChannelName, LetterType } from '../core/send-request.js';
+
+/** Thrown inside the transaction to roll it back when an earlier message answers the request (SPEC §6). */
+class DuplicateFound extends Error {
+  constructor(readonly messageId: number) {
+    super('duplicate');
+  }
+}
+
+type Row = Record<string, any>;
+const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
+
+export function clientFromRow(r: Row): ClientRecord {
+  return {
+    id: r.id,
+    hashKey: r.hash_key,
+    name: r.name,
+    enabled: r.enabled,
+    defaultFromAddress: r.default_from_address,
+    defaultFromName: r.default_from_name,
+    maxAttachments: r.max_attachments,
+    maxAttachmentBytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes),
+  };
+}
+
+export function templateFromRow(r: Row): TemplateVersion {
+  return {
+    id: r.id,
+    messageType: r.message_type,
+    version: r.version,
+    subject: r.subject,
+    textBody: r.text_body,
+    htmlBody: r.html_body,
+    defaultChannel: r.default_channel,
+  };
+}
+
+function messageRow(m: NewMessage): Row {
+  return {
+    client_id: m.clientId,
+    status: 'QUEUED',
+    channel: m.channel,
+    request_id: m.requestId,
+    batch_id: m.batchId,
+    partner_ref: m.partnerRef,
+    message_type: m.messageType,
+    message_type_version: m.messageTypeVersion,
+    template_id: m.templateId,
+    subject: m.subject,
+    text_body: m.textBody,
+    html_body: m.htmlBody,
+    recipient_name: m.recipientName,
+    recipient_email_address: m.recipientEmailAddress,
+    recipient_postal_address: m.recipientPostalAddress,
+    recipient_email_address_cc: m.recipientEmailAddressCC,
+    recipient_name_cc: m.recipientNameCC,
+    bcc_address: m.bccAddress,
+    reply_to_address: m.replyToAddress,
+    reply_to_name: m.replyToName,
+    from_address: m.fromAddress,
+    from_name: m.fromName,
+    xml_data: m.xmlData,
+    archiving_expected: m.archivingExpected,
+    certification_expected: m.certificationExpected,
+    user_name: m.userName,
+    related_message_id: m.relatedMessageId,
+    reply_envelope_attached: m.replyEnvelopeAttached,
+    payment_slip_attached: m.paymentSlipAttached,
+    campaign_part_id: m.campaignPartId,
+    letter_type: m.letterType,
+    properties: JSON.stringify(m.properties),
+    params: JSON.stringify(m.params),
+    intake: m.intake,
+    origin: m.origin,
+    issuer: m.issuer,
+    correlation_id: m.correlationId,
+  };
+}
+
+export function contentFromRows(r: Row, attachments: Row[]): MessageContent {
+  return {
+    clientId: r.client_id,
+    requestId: opt(r.request_id),
+    batchId: opt(r.batch_id),
+    partnerRef: opt(r.partner_ref),
+    messageType: opt(r.message_type),
+    messageTypeVersion: opt(r.message_type_version),
+    templateId: opt(r.template_id),
+    channel: r.channel as ChannelName,
+    subject: r.subject,
+    textBody: r.text_body,
+    htmlBody: r.html_body,
+    recipientName: r.recipient_name,
+    recipientEmailAddress: opt(r.recipient_email_address),
+    recipientPostalAddress: opt(r.recipient_postal_address),
+    recipientEmailAddressCC: opt(r.recipient_email_address_cc),
+    recipientNameCC: opt(r.recipient_name_cc),
+    bccAddress: opt(r.bcc_address),
+    replyToAddress: opt(r.reply_to_address),
+    replyToName: opt(r.reply_to_name),
+    fromAddress: r.from_address,
+    fromName: opt(r.from_name),
+    xmlData: opt(r.xml_data),
+    archivingExpected: r.archiving_expected,
+    certificationExpected: r.certification_expected,
+    userName: opt(r.user_name),
+    relatedMessageId: opt(r.related_message_id),
+    replyEnvelopeAttached: r.reply_envelope_attached,
+    paymentSlipAttached: r.payment_slip_attached,
+    campaignPartId: opt(r.campaign_part_id),
+    letterType: opt(r.letter_type) as LetterType | undefined,
+    properties: r.properties,
+    params: r.params,
+    attachments: attachments.map((a) => ({
+      fileName: a.file_name,
+      content: a.content,
+      documentType: opt(a.document_type),
+      objectType: opt(a.object_type),
+      objectRef: opt(a.object_ref),
+      archivingExpected: a.archiving_expected,
+      certificationExpected: a.certification_expected,
+      deleteSourceExpected: a.delete_source_expected,
+      postableWithoutCertificate: a.postable_without_certificate,
+      internalFileName: opt(a.internal_file_name),
+      properties: a.properties,
+    })),
+  };
+}
+
+/**
+ * SPEC §6 under concurrency: the unique keys decide, not a read. A concurrent insert of the same key waits
+ * for the first transaction; once it commits, ours sees the conflict and answers with the first messageId.
+ */
+async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: number, k: DedupKeys): Promise<void> {
+  const windowMs = k.windowMs;
+  if (k.idempotencyKey) {
+    const claimed = await trx.raw(
+      `insert into idempotency_keys (client_id, key, payload_hash, message_id) values (?, ?, ?, ?)
+       on conflict (client_id, key) do update
+         set payload_hash = excluded.payload_hash, message_id = excluded.message_id, created_at = excluded.created_at
+         where idempotency_keys.created_at < now() - (? * interval '1 millisecond')
+       returning message_id`,
+      [clientId, k.idempotencyKey, k.payloadHash, messageId, windowMs],
+    );
+    if (claimed.rows.length === 0) {
+      const first = await trx('idempotency_keys').where({ client_id: clientId, key: k.idempotencyKey }).first();
+      if (first.payload_hash !== k.payloadHash) {
+        throw new IdempotencyConflict(`IDEMPOTENCY_KEY ${k.idempotencyKey} was already used for message ${first.message_id} with another payload`);
+      }
+      throw new DuplicateFound(first.message_id);
+    }
+  }
+  if (k.requestId) {
+    const claimed = await trx.raw(
+      `insert into request_keys (client_id, request_id, payload_hash, message_id) values (?, ?, ?, ?)
+       on conflict (client_id, request_id, payload_hash) do update
+         set message_id = excluded.message_id, created_at = excluded.created_at
+         where request_keys.created_at < now() - (? * interval '1 millisecond')
+       returning message_id`,
+      [clientId, k.requestId, k.payloadHash, messageId, windowMs],
+    );
+    if (claimed.rows.length === 0) {
+      const first = await trx('request_keys').where({ client_id: clientId, request_id: k.requestId, payload_hash: k.payloadHash }).first();
+      throw new DuplicateFound(first.message_id);
+    }
+  }
+}
+
+export function createSendStore(knex: Knex): SendStore {
+  return {
+    async findClient(hashKey) {
+      const r = await knex('clients').where({ hash_key: hashKey }).first();
+      return r ? clientFromRow(r) : undefined;
+    },
+
+    async findTemplate(clientId, messageType, version) {
+      const q = knex('templates').where({ client_id: clientId, message_type: messageType });
+      // An explicit version may be an inactive one (old messages, replays); without one, the newest active.
+      const r = version !== undefined ? await q.andWhere({ version }).first() : await q.andWhere({ active: true }).orderBy('version', 'desc').first();
+      return r ? templateFromRow(r) : undefined;
+    },
+
+    async messageExists(clientId, messageId) {
+      return !!(await knex('messages').where({ client_id: clientId, id: messageId }).first('id'));
+    },
+
+    async storeMessage(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
+      try {
+        return await knex.transaction(async (trx) => {
+          const [{ id }] = await trx('messages').insert(messageRow(m)).returning('id');
+          const messageId = Number(id);
+          await claimKeys(trx, m.clientId, messageId, keys);
+          if (m.attachments.length) {
+            await trx('attachments').insert(
+              m.attachments.map((a, seq) => ({
+                message_id: messageId,
+                seq,
+                file_name: a.fileName,
+                content: a.content,
+                size: a.content.length,
+                document_type: a.documentType,
+                object_type: a.objectType,
+                object_ref: a.objectRef,
+                archiving_expected: a.archivingExpected,
+                certification_expected: a.certificationExpected,
+                delete_source_expected: a.deleteSourceExpected,
+                postable_without_certificate: a.postableWithoutCertificate,
+                internal_file_name: a.internalFileName,
+                properties: JSON.stringify(a.properties),
+              })),
+            );
+          }
+          await trx('message_events').insert([
+            { message_id: messageId, status: 'RECEIVED', reason: `via ${m.intake}` },
+            { message_id: messageId, status: 'QUEUED', reason: null },
+          ]);
+          await trx('jobs').insert({ message_id: messageId });
+          return { messageId, duplicate: false };
+        });
+      } catch (e) {
+        if (e instanceof DuplicateFound) return { messageId: e.messageId, duplicate: true };
+        throw e;
+      }
+    },
+
+    async loadMessage(clientId, messageId) {
+      const r = await knex('messages').where({ client_id: clientId, id: messageId }).first();
+      if (!r) return undefined;
+      const atts = await knex('attachments').where({ message_id: messageId }).orderBy('seq');
+      return contentFromRows(r, atts);
+    },
+  };
+}

@@ -1,0 +1,112 @@
+// The delivery worker: claims due jobs, hands each message to its channel, records what followed (SPEC §4 step 6).
+import { randomUUID } from 'node:crypto';
+import type { Logger } from 'pino';
+import type { Channel, Outcome } from '../channels/channel.js';
+import type { ChannelName } from '../core/send-request.js';
+import type { ClaimedJob, JobStore } from '../store/jobs.js';
+
+export type WorkerOptions = {
+  jobs: JobStore;
+  channels: Partial<Record<ChannelName, Channel>>;
+  log: Logger;
+  concurrency: number;
+  pollMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  lockTimeoutMs: number;
+};
+
+/** Exponential back-off with jitter, capped at one hour. */
+export function backoffMs(attempts: number, baseMs: number): number {
+  const raw = Math.min(baseMs * 2 ** Math.min(attempts - 1, 20), 3600_000);
+  return Math.round(raw * (0.8 + Math.random() * 0.4));
+}
+
+export function createWorker(o: WorkerOptions) {
+  const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
+  const inflight = new Set<Promise<void>>();
+  let running = false;
+  let loopDone: Promise<void> | undefined;
+  let wakeUp: (() => void) | undefined;
+
+  const wait = (ms: number) =>
+    new Promise<void>((resolve) => {
+      const t = setTimeout(done, ms);
+      function done() {
+        clearTimeout(t);
+        wakeUp = undefined;
+        resolve();
+      }
+      wakeUp = done;
+    });
+
+  async function settle(job: ClaimedJob, outcome: Outcome) {
+    if (outcome.kind === 'sent') return o.jobs.markSent(job, workerId, outcome.ref);
+    if (outcome.kind === 'failed') return o.jobs.markFailed(job, workerId, outcome.reason);
+    if (job.attempts >= o.maxAttempts) return o.jobs.markFailed(job, workerId, `gave up after ${job.attempts} attempts: ${outcome.reason}`);
+    return o.jobs.markRetry(job, workerId, outcome.reason, outcome.afterMs ?? backoffMs(job.attempts, o.retryBaseMs));
+  }
+
+  async function deliver(job: ClaimedJob) {
+    const log = o.log.child({ messageId: job.messageId, attempt: job.attempts });
+    try {
+      const message = await o.jobs.loadForDelivery(job.messageId);
+      let outcome: Outcome;
+      if (!message) outcome = { kind: 'failed', reason: 'message vanished' };
+      else {
+        const channel = o.channels[message.channel];
+        outcome = channel
+          ? await channel.deliver(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }))
+          : { kind: 'failed', reason: `channel ${message.channel} is not available in this gateway` };
+      }
+      const settled = await settle(job, outcome);
+      log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
+    } catch (e) {
+      // The database went away mid-settle: the lock times out and the job runs again (SPEC §4: never lost).
+      log.error({ err: e }, 'delivery could not be recorded; the job will be retried after its lock expires');
+    }
+  }
+
+  async function loop() {
+    while (running) {
+      const free = o.concurrency - inflight.size;
+      let claimed: ClaimedJob[] = [];
+      if (free > 0) {
+        try {
+          claimed = await o.jobs.claimDueJobs(workerId, free, o.lockTimeoutMs);
+        } catch (e) {
+          o.log.error({ err: e }, 'claiming jobs failed');
+        }
+      }
+      for (const job of claimed) {
+        const p: Promise<void> = deliver(job).finally(() => {
+          inflight.delete(p);
+          wakeUp?.();
+        });
+        inflight.add(p);
+      }
+      if (claimed.length === 0 || inflight.size >= o.concurrency) await wait(o.pollMs);
+    }
+  }
+
+  return {
+    workerId,
+    start() {
+      if (running) return;
+      running = true;
+      loopDone = loop();
+    },
+    /** New work was committed: look now instead of at the next poll. */
+    wake() {
+      wakeUp?.();
+    },
+    /** Stops claiming, then waits for the deliveries in flight. */
+    async stop() {
+      running = false;
+      wakeUp?.();
+      await loopDone;
+      await Promise.all([...inflight]);
+    },
+  };
+}
+export type Worker = ReturnType<typeof createWorker>;
