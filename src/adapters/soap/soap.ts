@@ -1,6 +1,6 @@
 // SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail (SPEC §2).
 import fs from 'node:fs';
-import soap from 'soap';
+import * as soap from 'soap';
 import type { Logger } from 'pino';
 import { toSendError } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';

@@ -1,0 +1,79 @@
+// Starts the gateway in-process for a test: its own PostgreSQL schema, data folder and SMTP sink.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { randomBytes } from 'node:crypto';
+import pino from 'pino';
+import { loadConfig } from '../../src/config.js';
+import { startGateway, type Gateway } from '../../src/gateway.js';
+import { SmtpSink } from './smtp-sink.js';
+
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures');
+export const DEMO_KEY = 'aa87cd4bcd3445bbc4';
+
+export type TestGateway = Gateway & { smtp: SmtpSink; dataDir: string; schema: string };
+
+export function tempDir(prefix = 'hammy-test-'): string {
+  return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+}
+
+export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+  const smtp = new SmtpSink();
+  await smtp.start();
+  const dataDir = tempDir();
+  const schema = `t_${randomBytes(6).toString('hex')}`;
+  const config = loadConfig({
+    PORT: '0',
+    HOST: '127.0.0.1',
+    DATABASE_URL: PG_URL,
+    DB_SCHEMA: schema,
+    DATA_DIR: dataDir,
+    SMTP_URL: smtp.url,
+    AMQP_URL: 'off',
+    FIXTURES: 'demo',
+    WORKER_POLL_MS: '50',
+    RETRY_BASE_MS: '100',
+    ...env,
+  });
+  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const gw = await startGateway(config, { log });
+  const stopGateway = gw.stop;
+  return Object.assign(gw, {
+    smtp,
+    dataDir,
+    schema,
+    async stop() {
+      await stopGateway();
+      await smtp.stop();
+      await dropSchema(schema);
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  });
+}
+
+async function dropSchema(schema: string) {
+  const { default: pg } = await import('pg');
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`drop schema if exists ${schema} cascade`);
+  await c.end();
+}
+
+export function fixture(...p: string[]): string {
+  return fs.readFileSync(path.join(FIXTURES, ...p), 'utf8');
+}
+export function fixtureBytes(...p: string[]): Buffer {
+  return fs.readFileSync(path.join(FIXTURES, ...p));
+}
+
+/** Waits until `check` returns a truthy value. */
+export async function eventually<T>(check: () => Promise<T | undefined | false>, ms = 15000, what = 'condition'): Promise<T> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const v = await check();
+    if (v) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
