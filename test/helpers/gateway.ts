@@ -77,3 +77,14 @@ export async function eventually<T>(check: () => Promise<T | undefined | false>,
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+/** Waits until a message has the given status event; returns its events in order. */
+export async function waitForStatus(gw: TestGateway, messageId: number, status: string, ms = 15000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const events = await gw.db.knex('message_events').where({ message_id: messageId }).orderBy('id');
+    if (events.some((e) => e.status === status)) return events;
+    if (Date.now() > until) throw new Error(`message ${messageId} never reached ${status}: ${events.map((e) => e.status).join(',')}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -17,7 +17,11 @@ export class SmtpSink {
   port = 0;
 
   constructor() {
-    this.server = new SMTPServer({
+    this.server = this.build();
+  }
+
+  private build(): SMTPServer {
+    return new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
       logger: false,
@@ -51,8 +55,10 @@ export class SmtpSink {
     });
   }
 
-  async start(): Promise<number> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
+  /** Starts (or restarts, on the same port) the server. */
+  async start(port = 0): Promise<number> {
+    if (port) this.server = this.build();
+    await new Promise<void>((resolve) => this.server.listen(port, '127.0.0.1', () => resolve()));
     this.port = (this.server.server.address() as AddressInfo).port;
     return this.port;
   }

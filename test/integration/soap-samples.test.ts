@@ -1,6 +1,6 @@
 // The Hammy page's three sample envelopes, through real HTTP, real PostgreSQL and a real SMTP server.
 import assert from 'node:assert/strict';
-import { DEMO_KEY, fixture, fixtureBytes, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { DEMO_KEY, fixture, fixtureBytes, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { postSoap } from '../helpers/soap.js';
 
 describe('SOAP sample envelopes (SPEC §2)', () => {
@@ -75,13 +75,3 @@ describe('SOAP sample envelopes (SPEC §2)', () => {
     assert.match(fixture('soap', 'sample1.xml'), new RegExp(DEMO_KEY));
   });
 });
-
-export async function waitForStatus(gw: TestGateway, messageId: number, status: string, ms = 15000) {
-  const until = Date.now() + ms;
-  for (;;) {
-    const events = await gw.db.knex('message_events').where({ message_id: messageId }).orderBy('id');
-    if (events.some((e) => e.status === status)) return events;
-    if (Date.now() > until) throw new Error(`message ${messageId} never reached ${status}: ${events.map((e) => e.status).join(',')}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}

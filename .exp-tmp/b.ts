@@ -1,0 +1,12 @@
+import { parseXmlData } from '/work/main/src/core/xml-data.ts';
+import { XMLParser } from 'fast-xml-parser';
+import { payloadHash } from '/work/main/src/core/payload-hash.ts';
+const tr = (x: string) => { try { console.log(JSON.stringify(parseXmlData(x))); } catch (e: any) { console.log('THROW', e.message); } };
+tr('<__proto__><polluted>1</polluted></__proto__>');
+tr('<DATA><constructor>1</constructor></DATA>');
+tr('<DATA><toString>1</toString><x><y>2</y><y>3</y></x></DATA>');
+tr('  '); tr('<DATA a="1">t</DATA>'); tr('<DATA><![CDATA[<b>x</b>]]></DATA>');
+tr('<DATA><a>&foo;</a></DATA>');
+const p = new XMLParser({ ignoreAttributes: true, parseTagValue: false, trimValues: true, processEntities: true, htmlEntities: false, ignoreDeclaration: true, ignorePiTags: true });
+console.log(JSON.stringify(p.parse('<DATA><a>Kovács &amp; Tsa &lt;x&gt; &#233;&#x41; &quot;&apos; &foo; &nbsp;</a></DATA>')));
+console.log(payloadHash({ d: new Date(0) }) === payloadHash({ d: new Date(1e12) }));

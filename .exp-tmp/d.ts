@@ -1,0 +1,16 @@
+import { compileTemplate, renderTemplate, templateData } from '../src/core/render.ts';
+const T = (id: number, subject: string, textBody: string | null, htmlBody: string | null) => ({ id, messageType: 'T', version: 1, subject, textBody, htmlBody, defaultChannel: null });
+const tr = (f: () => unknown) => { try { console.log(JSON.stringify(f())); } catch (e: any) { console.log('THROW', e.constructor.name, e.status, JSON.stringify(e.issues)); } };
+tr(() => renderTemplate(T(1, 'S {{DATA.a}}', 'x {{DATA.a}}', '<b>{{DATA.a}}</b>'), { DATA: { a: '<script>&"\'' } }));
+tr(() => renderTemplate(T(2, 'S {{DATA.b}}', null, null), { DATA: { a: '1' } }));
+tr(() => renderTemplate(T(3, 'S {{DATA.b}}', null, null), {}));
+tr(() => renderTemplate(T(4, 'S {{#if DATA.b}}y{{/if}}', null, null), {DATA: {}}));
+tr(() => renderTemplate(T(5, 'S {{#if nope}}y{{/if}}', null, null), {}));
+tr(() => renderTemplate(T(6, 'S {{DATA.a.b}}', null, null), { DATA: { a: 'str' } }));
+tr(() => renderTemplate(T(7, 'S {{x}}', null, null), { x: '' }));
+tr(() => compileTemplate({ subject: 'S {{#if}}', textBody: null, htmlBody: null }));
+tr(() => compileTemplate({ subject: 'ok', textBody: 'x {{a', htmlBody: null }));
+tr(() => compileTemplate({ subject: 'ok', textBody: null, htmlBody: '{{#each x}}' }));
+tr(() => renderTemplate(T(8, '{{nohelper x}}', null, null), { x: 1 }));
+tr(() => renderTemplate(T(9, '{{lookup DATA "a"}}', null, null), { DATA: {a: 'q'} }));
+tr(() => renderTemplate(T(10, '{{DATA.toString}}', null, null), { DATA: {a: 'q'} }));
