@@ -10,10 +10,14 @@ export type LetterType = (typeof LETTER_TYPES)[number];
 const bool = z
   .union([z.boolean(), z.enum(['true', 'false'])], { error: 'must be true or false' })
   .transform((v) => v === true || v === 'true');
-const integer = z
-  .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'must be an integer')], { error: 'must be an integer' })
-  .transform((v) => Number(v))
-  .pipe(z.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be a positive integer').max(Number.MAX_SAFE_INTEGER, 'is too large'));
+const integerUpTo = (max: number) =>
+  z
+    .union([z.number(), z.string().regex(/^\s*-?\d+\s*$/, 'must be an integer')], { error: 'must be an integer' })
+    .transform((v) => Number(v))
+    .pipe(z.number({ error: 'must be an integer' }).int('must be an integer').min(1, 'must be a positive integer').max(max, 'is too large'));
+const integer = integerUpTo(Number.MAX_SAFE_INTEGER);
+/** Template versions are a PostgreSQL `integer` column: a larger number would fail the look-up as an internal error. */
+const INT4_MAX = 2_147_483_647;
 const noCrLf = (s: string) => !/[\r\n]/.test(s);
 const str = (max?: number) => {
   const s = z.string({ error: 'must be a string' });
@@ -67,7 +71,7 @@ export const SendRequestSchema = z.object({
   batchId: str(100).optional(),
   partnerRef: str(100).optional(),
   messageType: str(100).optional(),
-  messageTypeVersion: integer.optional(),
+  messageTypeVersion: integerUpTo(INT4_MAX).optional(),
   mailSubject: headerStr(600).optional(),
   mailBody: str().optional(),
   mailHtmlBody: str().optional(),

@@ -2,9 +2,11 @@
 import type { z } from 'zod';
 import { AttachmentError, ValidationError, type Issue } from './errors.js';
 import {
+  AttachmentSchema,
   CHANNELS,
   ResendRequestSchema,
   SendRequestSchema,
+  type Attachment,
   type ChannelName,
   type ResendRequest,
   type SendRequest,
@@ -18,10 +20,20 @@ export function fieldName(path: readonly PropertyKey[]): string {
   return path.reduce<string>((acc, p) => (typeof p === 'number' ? `${acc}[${p}]` : acc ? `${acc}.${String(p)}` : String(p)), '');
 }
 
-function zodIssues(error: z.ZodError): Issue[] {
+/** The value at a zod path in the raw input: zod 4 does not keep `input` on its issues. */
+function valueAt(input: unknown, path: readonly PropertyKey[]): unknown {
+  let v: unknown = input;
+  for (const p of path) {
+    if (v === null || typeof v !== 'object') return undefined;
+    v = (v as Record<PropertyKey, unknown>)[p];
+  }
+  return v;
+}
+
+function zodIssues(error: z.ZodError, input: unknown): Issue[] {
   return error.issues.map((i) => {
     const field = fieldName(i.path);
-    const missing = i.code === 'invalid_type' && (i as { input?: unknown }).input === undefined;
+    const missing = i.path.length > 0 && valueAt(input, i.path) === undefined;
     const text = missing ? 'is required' : i.message;
     return { code: 1, field, text: `${field} ${text}` };
   });
@@ -77,48 +89,63 @@ export function decodeBase64(text: string): Buffer | undefined {
   return Buffer.from(compact, 'base64');
 }
 
-/** Count, size and content rules of attachments (code 5); decodes inline base64 into bytes. */
-export function attachmentIssues(request: SendRequest, limits: Limits): Issue[] {
-  const issues: Issue[] = [];
-  if (request.attachments.length > limits.maxAttachments) {
-    issues.push({
-      code: 5,
-      field: 'attachments',
-      text: `at most ${limits.maxAttachments} attachments are allowed, got ${request.attachments.length}`,
-    });
+function countIssues(count: number, limits: Limits): Issue[] {
+  if (count <= limits.maxAttachments) return [];
+  return [{ code: 5, field: 'attachments', text: `at most ${limits.maxAttachments} attachments are allowed, got ${count}` }];
+}
+
+/** Source, content and size rules of one attachment (code 5); decodes inline base64 into bytes. */
+function oneAttachmentIssues(a: Attachment, i: number, limits: Limits): Issue[] {
+  const field = `attachments[${i}]`;
+  const source = (a.properties.find((p) => p.key === 'ATTACHMENT_SOURCE')?.value ?? 'INLINE').toUpperCase();
+  if (source !== 'INLINE' && source !== 'FS') {
+    return [{ code: 5, field: `${field}.properties.ATTACHMENT_SOURCE`, text: `ATTACHMENT_SOURCE must be INLINE or FS, got ${source}` }];
   }
-  request.attachments.forEach((a, i) => {
-    const field = `attachments[${i}]`;
-    const source = (a.properties.find((p) => p.key === 'ATTACHMENT_SOURCE')?.value ?? 'INLINE').toUpperCase();
-    if (source !== 'INLINE' && source !== 'FS') {
-      issues.push({ code: 5, field: `${field}.properties.ATTACHMENT_SOURCE`, text: `ATTACHMENT_SOURCE must be INLINE or FS, got ${source}` });
-      return;
+  if (source === 'FS') {
+    if (!a.properties.some((p) => p.key === 'RELATIVE_FILE_PATH' && p.value)) {
+      return [{ code: 5, field: `${field}.properties.RELATIVE_FILE_PATH`, text: `${field} has ATTACHMENT_SOURCE FS but no RELATIVE_FILE_PATH` }];
     }
-    if (source === 'FS') {
-      if (!a.properties.some((p) => p.key === 'RELATIVE_FILE_PATH' && p.value)) {
-        issues.push({ code: 5, field: `${field}.properties.RELATIVE_FILE_PATH`, text: `${field} has ATTACHMENT_SOURCE FS but no RELATIVE_FILE_PATH` });
-      }
-      return;
-    }
-    if (typeof a.content === 'string') {
-      const bytes = decodeBase64(a.content);
-      if (!bytes) {
-        issues.push({ code: 5, field: `${field}.content`, text: `${field}.content is not valid base64` });
-        return;
-      }
-      a.content = bytes;
-    }
-    if (a.content === undefined) {
-      issues.push({ code: 5, field: `${field}.content`, text: `${field}.content is required for an INLINE attachment` });
-    } else if (a.content.length > limits.maxAttachmentBytes) {
-      issues.push({
+    return [];
+  }
+  if (typeof a.content === 'string') {
+    const bytes = decodeBase64(a.content);
+    if (!bytes) return [{ code: 5, field: `${field}.content`, text: `${field}.content is not valid base64` }];
+    a.content = bytes;
+  }
+  if (a.content === undefined) {
+    return [{ code: 5, field: `${field}.content`, text: `${field}.content is required for an INLINE attachment` }];
+  }
+  if (a.content.length > limits.maxAttachmentBytes) {
+    return [
+      {
         code: 5,
         field: `${field}.content`,
         text: `${field} (${a.fileName}) is ${a.content.length} bytes, over the limit of ${limits.maxAttachmentBytes}`,
-      });
-    }
-  });
-  return issues;
+      },
+    ];
+  }
+  return [];
+}
+
+/** Count, size and content rules of attachments (code 5); decodes inline base64 into bytes. */
+export function attachmentIssues(request: Pick<SendRequest, 'attachments'>, limits: Limits): Issue[] {
+  return [...countIssues(request.attachments.length, limits), ...request.attachments.flatMap((a, i) => oneAttachmentIssues(a, i, limits))];
+}
+
+/**
+ * The attachment rules for a request the schema refused elsewhere: each attachment that parses on its
+ * own is still checked, so a caller sees every violation at once (SPEC §4 step 1), not one round at a time.
+ */
+function rawAttachmentIssues(input: SendRequestInput, limits: Limits): Issue[] {
+  const raw = input.attachments;
+  if (!Array.isArray(raw)) return [];
+  return [
+    ...countIssues(raw.length, limits),
+    ...raw.flatMap((item, i) => {
+      const a = AttachmentSchema.safeParse(item);
+      return a.success ? oneAttachmentIssues(a.data, i, limits) : [];
+    }),
+  ];
 }
 
 /**
@@ -127,8 +154,8 @@ export function attachmentIssues(request: SendRequest, limits: Limits): Issue[] 
  */
 export function validateSendRequest(input: SendRequestInput, channel: ChannelName, limits: Limits, extra: Issue[] = []): SendRequest {
   const parsed = SendRequestSchema.safeParse(input);
-  const issues = [...(parsed.success ? [] : zodIssues(parsed.error)), ...channelIssues(input, channel), ...extra];
-  if (parsed.success) issues.push(...attachmentIssues(parsed.data, limits));
+  const issues = [...(parsed.success ? [] : zodIssues(parsed.error, input)), ...channelIssues(input, channel), ...extra];
+  issues.push(...(parsed.success ? attachmentIssues(parsed.data, limits) : rawAttachmentIssues(input, limits)));
   if (issues.length > 0) {
     if (issues.every((i) => i.code === 5)) throw new AttachmentError(issues);
     throw new ValidationError(dedupe(issues));
@@ -138,7 +165,7 @@ export function validateSendRequest(input: SendRequestInput, channel: ChannelNam
 
 export function validateResendRequest(input: SendRequestInput): ResendRequest {
   const parsed = ResendRequestSchema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error));
+  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, input));
   return parsed.data;
 }
 

@@ -6,7 +6,10 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
-  processEntities: false,
+  // DOCTYPE is refused before parsing, so only the predefined and numeric references are decoded here
+  // (`&amp;` must reach the template as `&`, or it shows as "&amp;" in text and "&amp;amp;" in HTML).
+  processEntities: true,
+  htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
 });
@@ -25,6 +28,12 @@ export function parseXmlData(xml: string | undefined, field = 'xmlData'): { data
     const e = valid.err;
     return { data: {}, issues: [{ code: 1, field, text: `${field} is not well-formed XML: ${e.msg} (line ${e.line}, column ${e.col})` }] };
   }
-  const data = parser.parse(xml) as XmlObject;
+  let data: XmlObject;
+  try {
+    data = parser.parse(xml) as XmlObject;
+  } catch (e) {
+    // e.g. an element named __proto__ or constructor, which the parser refuses: the caller's mistake, not ours.
+    return { data: {}, issues: [{ code: 1, field, text: `${field} cannot be used as template data: ${(e as Error).message}` }] };
+  }
   return { data: typeof data === 'object' && data ? data : {}, issues: [] };
 }
