@@ -74,7 +74,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const raw: Record<string, string> = {};
   for (const key of Object.keys(Env.shape)) {
     const v = env[key];
-    if (v !== undefined && v !== '') raw[key] = v;
+    // Blank means unset: a number coerced from '  ' would silently be 0 (PORT=0 is a random port, MAX_ATTACHMENTS=0 none).
+    if (v !== undefined && v.trim() !== '') raw[key] = v;
   }
   const parsed = Env.safeParse(raw);
   if (!parsed.success) {

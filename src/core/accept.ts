@@ -53,7 +53,10 @@ async function lookupTemplate(store: SendStore, client: ClientRecord, input: Sen
   const type = input.messageType;
   if (typeof type !== 'string' || type.trim() === '') return { template: undefined, issues: [] as Issue[] };
   const v = input.messageTypeVersion;
-  const version = typeof v === 'number' ? v : typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : undefined;
+  const n = typeof v === 'number' ? v : typeof v === 'string' && /^\s*\d+\s*$/.test(v) ? Number(v) : undefined;
+  // A version the schema will refuse anyway (not a positive 32-bit integer) is not looked up.
+  const version = n !== undefined && Number.isInteger(n) && n >= 1 && n <= 2147483647 ? n : undefined;
+  if (v !== undefined && v !== null && v !== '' && version === undefined) return { template: undefined, issues: [] as Issue[] };
   const template = await store.findTemplate(client.id, type, version);
   if (template) return { template, issues: [] as Issue[] };
   const which = version ? `${type} version ${version}` : type;

@@ -64,9 +64,31 @@ export function renderTemplate(t: TemplateVersion, data: Record<string, unknown>
       return fn(data);
     } catch (e) {
       const m = /"([^"]+)" not defined/.exec((e as Error).message);
-      const what = m ? `the variable ${m[1]}` : (e as Error).message;
+      const what = m ? `the variable ${variableAt(sourceOf(t, part), e) ?? m[1]}` : (e as Error).message;
       throw new TemplateError(`template ${t.messageType} v${t.version} (${part}) needs ${what}, which the request does not provide`, 'xmlData');
     }
   };
   return { subject: run(c.subject, 'subject')!.trim(), text: run(c.text, 'text'), html: run(c.html, 'html') };
+}
+
+const sourceOf = (t: TemplateVersion, part: string) => (part === 'subject' ? t.subject : part === 'text' ? t.textBody : t.htmlBody) ?? '';
+
+/**
+ * Handlebars names only the last segment of a missing path ("contractNumber", even when DATA itself is
+ * absent); its error carries the position, so the full path as written (`DATA.contractNumber`) is found there.
+ */
+function variableAt(src: string, err: unknown): string | undefined {
+  const { lineNumber, column } = err as { lineNumber?: number; column?: number };
+  if (lineNumber === undefined || column === undefined) return undefined;
+  let found: string | undefined;
+  const visitor = new Handlebars.Visitor();
+  visitor.PathExpression = (p: hbs.AST.PathExpression) => {
+    if (p.loc.start.line === lineNumber && p.loc.start.column === column) found = p.original;
+  };
+  try {
+    visitor.accept(hb.parse(src));
+  } catch {
+    return undefined;
+  }
+  return found;
 }

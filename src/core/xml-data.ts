@@ -6,8 +6,9 @@ const parser = new XMLParser({
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
-  // DOCTYPE is refused before parsing, so only the predefined and numeric references are decoded here
-  // (`&amp;` must reach the template as `&`, or it shows as "&amp;" in text and "&amp;amp;" in HTML).
+  // DOCTYPE is refused before parsing, so no declared entity can expand: only the predefined, numeric and
+  // HTML named references are decoded (`&amp;` must reach the template as `&`, not as "&amp;" in text and
+  // "&amp;amp;" in HTML; the SOAP adapter re-serialises xmlData with `&` escaped).
   processEntities: true,
   htmlEntities: true,
   ignoreDeclaration: true,

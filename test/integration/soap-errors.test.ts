@@ -40,6 +40,12 @@ describe('SOAP errors and faults', () => {
       assert.deepEqual(r.messages.map((m) => m.field).sort(), ['archivingExpected', 'messageTypeVersion']);
     });
 
+    it('code 1: a messageTypeVersion beyond a 32-bit integer is a field error, not an internal one', async () => {
+      const r = await postSoap(gw.url, send({ ...ok, messageType: 'TEST.MAIL', messageTypeVersion: '3000000000', mailSubject: undefined, mailBody: undefined }));
+      assert.equal(r.code, 1, r.raw);
+      assert.deepEqual(r.messages.map((m) => m.field), ['messageTypeVersion']);
+    });
+
     it('code 1: CR/LF in a header-bound field (header injection) is refused', async () => {
       const r = await postSoap(gw.url, send({ ...ok, mailSubject: 'hello&#13;\nBcc: victim@example.com' }));
       assert.equal(r.code, 1);

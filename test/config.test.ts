@@ -1,0 +1,132 @@
+// Configuration by environment (SPEC §9): the defaults, and a bad value stops the start naming the variable.
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { ConfigError, loadConfig } from '../src/config.js';
+
+function configError(env: Record<string, string>): ConfigError {
+  try {
+    loadConfig(env);
+  } catch (e) {
+    assert.ok(e instanceof ConfigError, `expected ConfigError, got ${String(e)}`);
+    return e;
+  }
+  return assert.fail(`expected ${JSON.stringify(env)} to be refused`);
+}
+
+describe('loadConfig', () => {
+  it('no environment: embedded database, demo fixtures, port 8080, folders under ./data', () => {
+    const c = loadConfig({});
+    const dataDir = path.resolve('./data');
+    assert.equal(c.port, 8080);
+    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.databaseUrl, undefined);
+    assert.equal(c.fixtures, 'demo');
+    assert.equal(c.dataDir, dataDir);
+    assert.equal(c.sourceDir, path.join(dataDir, 'source'));
+    assert.equal(c.archiveDir, path.join(dataDir, 'archive'));
+    assert.equal(c.printDir, path.join(dataDir, 'outbox', 'post'));
+    assert.equal(c.emailOutboxDir, path.join(dataDir, 'outbox', 'email'));
+    assert.equal(c.smtpUrl, undefined);
+    assert.equal(c.amqpUrl, 'amqp://guest:guest@127.0.0.1:5672');
+    assert.equal(c.amqpQueue, 'hammy.send.v2');
+    assert.equal(c.logLevel, 'info');
+    assert.deepEqual(c.limits, { maxAttachments: 10, maxAttachmentBytes: 10 * 1024 * 1024, maxRequestBytes: 150 * 1024 * 1024 });
+    assert.equal(c.idempotencyWindowMs, 24 * 3600 * 1000);
+    assert.equal(c.worker.enabled, true);
+  });
+
+  it('reads only the environment it is given', () => {
+    const saved = process.env.PORT;
+    process.env.PORT = '1234';
+    try {
+      assert.equal(loadConfig({}).port, 8080);
+    } finally {
+      if (saved === undefined) delete process.env.PORT;
+      else process.env.PORT = saved;
+    }
+  });
+
+  it('DATA_DIR moves every derived folder; explicit folders win', () => {
+    const c = loadConfig({ DATA_DIR: '/srv/hammy', ARCHIVE_DIR: '/mnt/archive' });
+    assert.equal(c.dataDir, '/srv/hammy');
+    assert.equal(c.sourceDir, '/srv/hammy/source');
+    assert.equal(c.archiveDir, '/mnt/archive');
+    assert.equal(c.printDir, '/srv/hammy/outbox/post');
+    assert.equal(c.emailOutboxDir, '/srv/hammy/outbox/email');
+    const d = loadConfig({ DATA_DIR: '/srv/hammy', SOURCE_DIR: 'rel/src', PRINT_DIR: '/print' });
+    assert.equal(d.sourceDir, path.resolve('rel/src'));
+    assert.equal(d.printDir, '/print');
+  });
+
+  it('with DATABASE_URL: no demo fixtures unless asked for', () => {
+    const c = loadConfig({ DATABASE_URL: 'postgres://u:p@db:5432/hammy' });
+    assert.equal(c.databaseUrl, 'postgres://u:p@db:5432/hammy');
+    assert.equal(c.fixtures, 'none');
+    assert.equal(loadConfig({ DATABASE_URL: 'postgresql://db/hammy', FIXTURES: 'demo' }).fixtures, 'demo');
+    assert.equal(loadConfig({ FIXTURES: 'none' }).fixtures, 'none');
+  });
+
+  it('converts numbers, booleans and URLs', () => {
+    const c = loadConfig({
+      PORT: '9090',
+      SMTP_URL: 'smtp://127.0.0.1:2525',
+      AMQP_URL: 'off',
+      MAX_ATTACHMENTS: '0',
+      MAX_ATTACHMENT_BYTES: '2048',
+      IDEMPOTENCY_WINDOW_HOURS: '0.5',
+      WORKER: 'false',
+      LOG_LEVEL: 'debug',
+    });
+    assert.equal(c.port, 9090);
+    assert.equal(c.smtpUrl, 'smtp://127.0.0.1:2525');
+    assert.equal(c.amqpUrl, 'off');
+    assert.equal(c.limits.maxAttachments, 0);
+    assert.equal(c.limits.maxAttachmentBytes, 2048);
+    assert.equal(c.idempotencyWindowMs, 30 * 60 * 1000);
+    assert.equal(c.worker.enabled, false);
+    assert.equal(c.logLevel, 'debug');
+    for (const [v, enabled] of [['true', true], ['1', true], ['on', true], ['0', false], ['no', false], ['off', false]] as const) {
+      assert.equal(loadConfig({ WORKER: v }).worker.enabled, enabled, `WORKER=${v}`);
+    }
+  });
+
+  it('an empty or blank value means unset, not zero', () => {
+    const c = loadConfig({ PORT: '', MAX_ATTACHMENTS: '  ', DATABASE_URL: '' });
+    assert.equal(c.port, 8080);
+    assert.equal(c.limits.maxAttachments, 10);
+    assert.equal(c.databaseUrl, undefined);
+  });
+
+  describe('a bad value throws ConfigError naming the variable', () => {
+    const cases: Array<[string, string]> = [
+      ['PORT', 'abc'],
+      ['PORT', '70000'],
+      ['PORT', '-1'],
+      ['PORT', '80.5'],
+      ['DATABASE_URL', 'mysql://x'],
+      ['DATABASE_URL', 'not a url'],
+      ['SMTP_URL', 'http://x'],
+      ['AMQP_URL', 'http://broker'],
+      ['MAX_ATTACHMENTS', '-1'],
+      ['MAX_ATTACHMENT_BYTES', '0'],
+      ['IDEMPOTENCY_WINDOW_HOURS', '0'],
+      ['WORKER', 'maybe'],
+      ['LOG_LEVEL', 'loud'],
+      ['FIXTURES', 'all'],
+      ['DB_SCHEMA', 'Bad-Name'],
+    ];
+    for (const [variable, value] of cases) {
+      it(`${variable}=${value}`, () => {
+        const e = configError({ [variable]: value });
+        assert.equal(e.variable, variable);
+        assert.match(e.message, new RegExp(`^configuration: ${variable} is invalid \\(${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): `));
+      });
+    }
+
+    it('names the bad variable among good ones', () => {
+      const e = configError({ PORT: '8081', DATA_DIR: '/tmp/x', LOG_LEVEL: 'loud', SMTP_URL: 'smtp://h:25' });
+      assert.equal(e.variable, 'LOG_LEVEL');
+      assert.match(e.message, /LOG_LEVEL/);
+    });
+  });
+});
