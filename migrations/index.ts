@@ -1,7 +1,9 @@
 // The ordered list of migrations: loaded as modules so the same list serves compiled and test runs.
 import type { Knex } from 'knex';
 import * as m001 from './001_initial.js';
+import * as m002 from './002_channels.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
+  '002_channels': m002,
 };

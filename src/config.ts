@@ -28,6 +28,8 @@ const Env = z.object({
   ARCHIVE_DIR: z.string().min(1).optional(),
   PRINT_DIR: z.string().min(1).optional(),
   FIXTURES: z.enum(['demo', 'none']).optional(),
+  CERT_P12_PATH: z.string().min(1).optional(),
+  CERT_P12_PASSWORD: z.string().optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_ATTACHMENTS: int(10, 0),
   MAX_ATTACHMENT_BYTES: int(10 * 1024 * 1024, 1),
@@ -57,6 +59,8 @@ export type Config = {
   printDir: string;
   emailOutboxDir: string;
   fixtures: 'demo' | 'none';
+  /** The signing certificate (PKCS#12); unset: a demo certificate generated under DATA_DIR/certs. */
+  certificate: { p12Path?: string; passphrase?: string };
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   limits: { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
   idempotencyWindowMs: number;
@@ -101,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     printDir: path.resolve(e.PRINT_DIR ?? path.join(dataDir, 'outbox', 'post')),
     emailOutboxDir: path.join(dataDir, 'outbox', 'email'),
     fixtures: e.FIXTURES ?? (e.DATABASE_URL ? 'none' : 'demo'),
+    certificate: { p12Path: e.CERT_P12_PATH ? path.resolve(e.CERT_P12_PATH) : undefined, passphrase: e.CERT_P12_PASSWORD },
     logLevel: e.LOG_LEVEL,
     limits: { maxAttachments: e.MAX_ATTACHMENTS, maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES },
     idempotencyWindowMs: e.IDEMPOTENCY_WINDOW_HOURS * 3600_000,

@@ -7,7 +7,18 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createSoapAdapter } from './adapters/soap/soap.js';
 import type { Channel } from './channels/channel.js';
+import { createArchiveChannel } from './channels/archive/archive.js';
 import { createEmailChannel } from './channels/email/email.js';
+import { createPortalChannel } from './channels/portal/portal.js';
+import { createPostChannel } from './channels/post/post.js';
+import { documentRoutes } from './api/documents.js';
+import { portalRoutes } from './api/portal.js';
+import { createArchiver } from './documents/archive.js';
+import { createCertifier } from './documents/certify.js';
+import { loadOrCreateCertificate, type SigningCertificate } from './documents/signing.js';
+import { createDocumentStore } from './store/documents.js';
+import { createPortalStore } from './store/portal.js';
+import { createPipeline } from './worker/pipeline.js';
 import type { Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
 import type { ChannelName } from './core/send-request.js';
@@ -32,6 +43,36 @@ export type Gateway = {
 
 export type GatewayOptions = { http?: boolean; worker?: boolean; log?: Logger };
 
+/** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
+function createChannels(config: Config, db: Db) {
+  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' });
+  let cert: Promise<SigningCertificate> | undefined;
+  // Loaded (or generated) on first use, so a start without certified messages pays nothing.
+  const certificate = (): Promise<SigningCertificate> => {
+    if (!cert) {
+      const loading = loadOrCreateCertificate({ ...config.certificate, dataDir: config.dataDir });
+      cert = loading;
+      loading.catch(() => {
+        if (cert === loading) cert = undefined; // a failed load is tried again on the next message
+      });
+    }
+    return cert;
+  };
+  const certifier = createCertifier(db.knex, certificate, { name: 'Hammy Gateway', location: 'Hungary', contactInfo: 'hammy-gateway' });
+  const senderNames = new Map<number, string>();
+  const senderName = async (clientId: number) => {
+    if (!senderNames.has(clientId)) senderNames.set(clientId, (await db.knex('clients').where({ id: clientId }).first('name'))?.name ?? '');
+    return senderNames.get(clientId)!;
+  };
+  const byName: Record<ChannelName, Channel> = {
+    EMAIL: email,
+    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName }),
+    PORTAL: createPortalChannel(db.knex, email),
+    ARCHIVE: createArchiveChannel(),
+  };
+  return { byName, certifier };
+}
+
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.logLevel);
   const root = projectRoot();
@@ -41,21 +82,20 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (applied.length) log.info({ applied }, 'migrations applied');
   if (config.fixtures === 'demo') await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
 
-  const channels: Partial<Record<ChannelName, Channel>> = {
-    EMAIL: createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' }),
-  };
+  const channels = createChannels(config, db);
   let worker: Worker | undefined;
   if (opts.worker ?? config.worker.enabled) {
-    worker = createWorker({ jobs: createJobStore(db.knex), channels, log: log.child({ part: 'worker' }), ...config.worker });
+    const jobs = createJobStore(db.knex);
+    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs });
+    worker = createWorker({ jobs, pipeline, log: log.child({ part: 'worker' }), ...config.worker });
     worker.start();
   }
 
   const deps: AcceptDeps = {
     store: createSendStore(db.knex),
-    sources: createFileSources(config.sourceDir),
+    sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
-    availableChannels: Object.keys(channels) as ChannelName[],
     onStored: () => worker?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };
@@ -71,6 +111,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log,
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
+      routes: [(r) => portalRoutes(r, createPortalStore(db.knex)), (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex))],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
         return {
@@ -80,6 +121,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             worker: worker ? 'running' : 'off',
             email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
             amqp: 'not built yet',
+            print: config.printDir,
+            archive: config.archiveDir,
           },
         };
       },
@@ -106,7 +149,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       await worker?.stop();
-      await Promise.all(Object.values(channels).map((c) => c.close()));
+      await Promise.all(Object.values(channels.byName).map((c) => c.close()));
       await db.knex.destroy();
     },
   };

@@ -6,15 +6,19 @@ import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
 import type { SoapAdapter } from './adapters/soap/soap.js';
 import { faultXml } from './adapters/soap/envelope.js';
+import { errorDocument, httpStatusOf, JSONAPI } from './api/jsonapi.js';
+import { SendError } from './core/errors.js';
 
 export type HttpDeps = {
   log: Logger;
   soap: SoapAdapter;
   maxRequestBytes: number;
   health: () => Promise<{ ready: boolean; parts: Record<string, unknown> }>;
+  /** The read APIs (portal, documents, …) register their routes here. */
+  routes: ((router: Router<State>) => void)[];
 };
 
-type State = { correlationId: string; log: Logger };
+export type State = { correlationId: string; log: Logger };
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]+$/;
 
@@ -33,9 +37,16 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
       await next();
     } catch (err) {
       // Answered once, here; no stack or internal detail leaves the process.
-      ctx.state.log.error({ err }, 'unhandled error');
-      ctx.status = 500;
-      ctx.body = { errors: [{ status: '500', title: 'internal error', detail: `correlation id ${ctx.state.correlationId}` }] };
+      if (err instanceof SendError) {
+        ctx.status = httpStatusOf(err);
+        ctx.type = JSONAPI;
+        ctx.body = errorDocument(err);
+      } else {
+        ctx.state.log.error({ err }, 'unhandled error');
+        ctx.status = 500;
+        ctx.type = JSONAPI;
+        ctx.body = { errors: [{ status: '500', title: 'internal error', detail: `correlation id ${ctx.state.correlationId}` }] };
+      }
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');
@@ -79,6 +90,7 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
     ctx.body = reply.body;
   });
 
+  for (const register of d.routes) register(router);
   app.use(router.routes());
   app.use(router.allowedMethods());
   return app;

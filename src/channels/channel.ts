@@ -2,7 +2,7 @@
 import type { DeliveryMessage } from '../store/jobs.js';
 
 export type Outcome =
-  | { kind: 'sent'; ref?: string }
+  | { kind: 'sent'; ref?: string; /** ARCHIVE ends in ARCHIVED, the others in SENT */ status?: 'SENT' | 'ARCHIVED' }
   | { kind: 'retry'; reason: string; afterMs?: number }
   | { kind: 'failed'; reason: string };
 

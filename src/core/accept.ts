@@ -14,7 +14,7 @@ import {
   type SendRequest,
   type SendRequestInput,
 } from './send-request.js';
-import { resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
 import { parseXmlData, type XmlObject } from './xml-data.js';
 
 export type AcceptDeps = {
@@ -22,8 +22,6 @@ export type AcceptDeps = {
   sources: FileSources;
   limits: Limits;
   idempotencyWindowMs: number;
-  /** Channels this gateway can deliver to; a request for another is refused rather than stored undeliverable. */
-  availableChannels: ChannelName[];
   /** Called after a new message is committed, to wake the delivery worker. */
   onStored?: (messageId: number) => void;
   /** Called when a stored source could not be removed after commit (deleteSourceExpected). */
@@ -83,6 +81,24 @@ async function loadSources(sources: FileSources, req: SendRequest, limits: Limit
     }),
   );
   if (issues.length) throw new AttachmentError(issues);
+}
+
+/** ARCHIVE_RELATIVE_PATH must stay inside ARCHIVE_DIR, checked before anything is stored (SPEC §1). */
+async function archivePathIssues(sources: FileSources, req: SendRequest): Promise<Issue[]> {
+  const all = [
+    { props: req.properties, field: 'properties.ARCHIVE_RELATIVE_PATH' },
+    ...req.attachments.map((a, i) => ({ props: a.properties, field: `attachments[${i}].properties.ARCHIVE_RELATIVE_PATH` })),
+  ];
+  const issues: Issue[] = [];
+  for (const { props, field } of all) {
+    const rel = propertyValue(props, 'ARCHIVE_RELATIVE_PATH');
+    if (rel === undefined) continue;
+    await sources.checkArchivePath(rel, field).catch((e) => {
+      if (e instanceof AttachmentError) issues.push(...e.issues);
+      else throw e;
+    });
+  }
+  return issues;
 }
 
 function toNewAttachment(a: Attachment): NewAttachment {
@@ -169,14 +185,13 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   const { template, issues } = await lookupTemplate(deps.store, client, input);
   const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
   const channel = resolveChannel(input, template?.defaultChannel as ChannelName | undefined);
-  const unavailable: Issue[] = deps.availableChannels.includes(channel)
-    ? []
-    : [{ code: 1, field: 'channel', text: `channel ${channel} is not available in this gateway` }];
-  const req = validateSendRequest(input, channel, limits, [...issues, ...xml.issues, ...unavailable]);
+  const req = validateSendRequest(input, channel, limits, [...issues, ...xml.issues]);
   if (req.relatedMessageId !== undefined && !(await deps.store.messageExists(client.id, req.relatedMessageId))) {
     throw new ValidationError([{ code: 1, field: 'relatedMessageId', text: `relatedMessageId ${req.relatedMessageId} does not exist for this client` }]);
   }
   await loadSources(deps.sources, req, limits);
+  const docIssues = [...documentIssues(req, channel), ...(await archivePathIssues(deps.sources, req))];
+  if (docIssues.length) throw new AttachmentError(docIssues);
 
   const rendered: Rendered = template
     ? renderTemplate(template, templateData(req, xml.data))

@@ -25,6 +25,8 @@ export type NewAttachment = {
   postableWithoutCertificate: boolean;
   internalFileName?: string;
   properties: Property[];
+  /** Signed by the gateway already (SPEC §4 step 5); set by the worker, never by a caller. */
+  certified?: boolean;
 };
 
 /** A message as the store keeps it: rendered, with the sender resolved. */
@@ -94,4 +96,6 @@ export interface SendStore {
 export interface FileSources {
   read(relativePath: string, field: string): Promise<Buffer>;
   remove(relativePath: string): Promise<void>;
+  /** Throws an AttachmentError (code 5) when an archive path would leave ARCHIVE_DIR. */
+  checkArchivePath(relativePath: string, field: string): Promise<void>;
 }

@@ -178,3 +178,38 @@ function dedupe(issues: Issue[]): Issue[] {
     return true;
   });
 }
+
+/** A PDF by its magic bytes, which readers accept within the first 1024 bytes after white space or a BOM. */
+export function looksLikePdf(bytes: Buffer): boolean {
+  const head = bytes.subarray(0, 1024).toString('latin1');
+  const at = head.indexOf('%PDF-');
+  return at >= 0 && /^(?:\xEF\xBB\xBF|\s)*$/.test(head.slice(0, at));
+}
+
+const ARCHIVE_TARGETS = ['DMS', 'FS'];
+
+/**
+ * Rules that need the attachment bytes (after file-system sources are read): only a PDF can be certified
+ * or appended to a POST letter (SPEC §4 steps 5-6), and the archive target must be one we have.
+ */
+export function documentIssues(req: Pick<SendRequest, 'attachments' | 'properties'>, channel: ChannelName): Issue[] {
+  const issues: Issue[] = [];
+  const target = (props: SendRequest['properties'], field: string) => {
+    const t = props.find((p) => p.key === 'ARCHIVE_TARGET')?.value;
+    if (t !== undefined && !ARCHIVE_TARGETS.includes(t.toUpperCase())) {
+      issues.push({ code: 5, field: `${field}.ARCHIVE_TARGET`, text: `ARCHIVE_TARGET must be DMS or FS, got ${t}` });
+    }
+  };
+  target(req.properties, 'properties');
+  req.attachments.forEach((a, i) => {
+    const field = `attachments[${i}]`;
+    target(a.properties, `${field}.properties`);
+    if (!Buffer.isBuffer(a.content) || looksLikePdf(a.content)) return;
+    if (a.certificationExpected) {
+      issues.push({ code: 5, field: `${field}.certificationExpected`, text: `${field} (${a.fileName}) is not a PDF; only a PDF can be certified` });
+    } else if (channel === 'POST') {
+      issues.push({ code: 5, field: `${field}.content`, text: `${field} (${a.fileName}) is not a PDF; a POST letter can only append PDF attachments` });
+    }
+  });
+  return issues;
+}

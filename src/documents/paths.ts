@@ -10,19 +10,12 @@ export async function resolveUnder(root: string, relative: string, field: string
   const target = path.resolve(root, `.${path.sep}${relative.replace(/^[/\\]+/, '')}`);
   const rootReal = await fs.realpath(root).catch(() => path.resolve(root));
   if (!isInside(path.resolve(root), target)) throw refuse('points outside its root folder');
-  // Follow symlinks as far as the path exists, and check again.
-  let existing = target;
-  for (;;) {
-    try {
-      const real = await fs.realpath(existing);
-      if (!isInside(rootReal, real)) throw refuse('points outside its root folder');
-      break;
-    } catch (e) {
-      if (e instanceof AttachmentError) throw e;
-      const up = path.dirname(existing);
-      if (up === existing) break;
-      existing = up;
-    }
+  // Follow symlinks along the part of the path that exists below the root, and check again.
+  for (let existing = target; isInside(path.resolve(root), existing); existing = path.dirname(existing)) {
+    const real = await fs.realpath(existing).catch(() => undefined);
+    if (real === undefined) continue;
+    if (!isInside(rootReal, real)) throw refuse('points outside its root folder');
+    break;
   }
   return target;
 }

@@ -4,7 +4,7 @@ import { AttachmentError } from '../core/errors.js';
 import type { FileSources } from '../core/ports.js';
 import { resolveUnder } from './paths.js';
 
-export function createFileSources(root: string): FileSources {
+export function createFileSources(root: string, archiveRoot: string): FileSources {
   return {
     async read(relativePath, field) {
       const file = await resolveUnder(root, relativePath, field);
@@ -15,6 +15,9 @@ export function createFileSources(root: string): FileSources {
       } catch {
         throw new AttachmentError([{ code: 5, field, text: `${field} ${JSON.stringify(relativePath)} is not a readable file in the source folder` }]);
       }
+    },
+    async checkArchivePath(relativePath, field) {
+      await resolveUnder(archiveRoot, relativePath, field);
     },
     async remove(relativePath) {
       await fs.unlink(await resolveUnder(root, relativePath, 'RELATIVE_FILE_PATH'));

@@ -54,10 +54,18 @@ export function createJobStore(knex: Knex) {
       return { id: Number(r.id), ...contentFromRows(r, atts) };
     },
 
-    markSent(job: ClaimedJob, workerId: string, ref: string | undefined) {
+    markSent(job: ClaimedJob, workerId: string, ref: string | undefined, status: 'SENT' | 'ARCHIVED' = 'SENT') {
       return settle(job, workerId, async (trx) => {
         await trx('jobs').where({ id: job.id }).delete();
-        await record(trx, job.messageId, 'SENT', ref ?? null);
+        await record(trx, job.messageId, status, ref ?? null);
+      });
+    },
+
+    /** Records a step's event once per message (a re-run after a crash finds it there). */
+    async recordEventOnce(messageId: number, status: string, reason: string) {
+      await knex.transaction(async (trx) => {
+        const seen = await trx('message_events').where({ message_id: messageId, status }).first('id');
+        if (!seen) await record(trx, messageId, status, reason);
       });
     },
 

@@ -15,6 +15,11 @@ class DuplicateFound extends Error {
 type Row = Record<string, any>;
 const opt = <T>(v: T | null | undefined): T | undefined => (v === null ? undefined : v);
 
+/** bytea comes back as a Buffer from pg but as a plain Uint8Array from PGlite: one type for the rest. */
+export function asBuffer(v: Uint8Array): Buffer {
+  return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+}
+
 export function clientFromRow(r: Row): ClientRecord {
   return {
     id: r.id,
@@ -118,7 +123,7 @@ export function contentFromRows(r: Row, attachments: Row[]): MessageContent {
     params: r.params,
     attachments: attachments.map((a) => ({
       fileName: a.file_name,
-      content: a.content,
+      content: asBuffer(a.content),
       documentType: opt(a.document_type),
       objectType: opt(a.object_type),
       objectRef: opt(a.object_ref),
@@ -128,6 +133,7 @@ export function contentFromRows(r: Row, attachments: Row[]): MessageContent {
       postableWithoutCertificate: a.postable_without_certificate,
       internalFileName: opt(a.internal_file_name),
       properties: a.properties,
+      certified: a.certified ?? false,
     })),
   };
 }

@@ -1,13 +1,13 @@
 // The delivery worker: claims due jobs, hands each message to its channel, records what followed (SPEC §4 step 6).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import type { Channel, Outcome } from '../channels/channel.js';
-import type { ChannelName } from '../core/send-request.js';
+import type { Outcome } from '../channels/channel.js';
 import type { ClaimedJob, JobStore } from '../store/jobs.js';
+import type { Pipeline } from './pipeline.js';
 
 export type WorkerOptions = {
   jobs: JobStore;
-  channels: Partial<Record<ChannelName, Channel>>;
+  pipeline: Pipeline;
   log: Logger;
   concurrency: number;
   pollMs: number;
@@ -41,7 +41,7 @@ export function createWorker(o: WorkerOptions) {
     });
 
   async function settle(job: ClaimedJob, outcome: Outcome) {
-    if (outcome.kind === 'sent') return o.jobs.markSent(job, workerId, outcome.ref);
+    if (outcome.kind === 'sent') return o.jobs.markSent(job, workerId, outcome.ref, outcome.status);
     if (outcome.kind === 'failed') return o.jobs.markFailed(job, workerId, outcome.reason);
     if (job.attempts >= o.maxAttempts) return o.jobs.markFailed(job, workerId, `gave up after ${job.attempts} attempts: ${outcome.reason}`);
     return o.jobs.markRetry(job, workerId, outcome.reason, outcome.afterMs ?? backoffMs(job.attempts, o.retryBaseMs));
@@ -51,14 +51,9 @@ export function createWorker(o: WorkerOptions) {
     const log = o.log.child({ messageId: job.messageId, attempt: job.attempts });
     try {
       const message = await o.jobs.loadForDelivery(job.messageId);
-      let outcome: Outcome;
-      if (!message) outcome = { kind: 'failed', reason: 'message vanished' };
-      else {
-        const channel = o.channels[message.channel];
-        outcome = channel
-          ? await channel.deliver(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }))
-          : { kind: 'failed', reason: `channel ${message.channel} is not available in this gateway` };
-      }
+      const outcome: Outcome = !message
+        ? { kind: 'failed', reason: 'message vanished' }
+        : await o.pipeline(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }));
       const settled = await settle(job, outcome);
       log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
     } catch (e) {

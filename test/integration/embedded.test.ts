@@ -64,6 +64,21 @@ describe('embedded default (npm start with no configuration)', function () {
     assert.equal(mail.text?.trim(), 'Teszt levél szöveg');
     assert.deepEqual((mail.to as any).value, [{ name: 'NAME', address: 'emailaddress@dbx.hu' }]);
     assert.ok(fs.existsSync(path.join(dir, 'data', 'db')), 'the database lives under ./data/db');
+    // The README's channel examples work on PGlite too (bytea comes back as a Uint8Array there).
+    const letter = await postSoap(url, fixture('examples', 'post-letter.xml'));
+    assert.equal(letter.code, 0, letter.raw);
+    const manifest = path.join(dir, 'data', 'outbox', 'post', 'client1-2026-11-NYOMTATAS', 'manifest.csv');
+    const lines = await eventually(async () => fs.existsSync(manifest) && fs.readFileSync(manifest, 'utf8').trim().split('\n'), 15000, manifest);
+    assert.match(lines[1]!, new RegExp(`^${letter.messageId}\\.pdf;REGISTERED;true;false;2;`));
+    const archived = await postSoap(url, fixture('examples', 'archive.xml'));
+    assert.equal(archived.code, 0, archived.raw);
+    const docs = await eventually(async () => {
+      const body = await (await fetch(`${url}/hammy/json/send/v2/documents?objectRef=123456789`, { headers: { 'X-Client-Hash-Key': 'aa87cd4bcd3445bbc4' } })).json();
+      return body.data.length === 1 && body.data;
+    }, 15000, 'the archived document');
+    assert.deepEqual(docs[0].attributes.metadata, { SZERZODO_NEVE: 'Cserepes Virág' });
+    const sidecar = path.join(dir, 'data', 'archive', 'alma', `${archived.messageId}_szerzodes-masolat.pdf.meta.json`);
+    await eventually(async () => fs.existsSync(sidecar), 15000, sidecar);
     child.kill('SIGTERM');
     const code = await new Promise((res) => child!.once('exit', res));
     assert.equal(code, 0);

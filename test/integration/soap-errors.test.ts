@@ -65,14 +65,6 @@ describe('SOAP errors and faults', () => {
       assert.equal(r.messages[0]!.field, 'relatedMessageId');
     });
 
-    it('code 1: a channel this gateway does not deliver yet is refused, not stored', async () => {
-      const before = await count();
-      const r = await postSoap(gw.url, send({ ...ok, channel: 'POST', recipientPostalAddress: 'Budapest', letterType: 'NORMAL' }));
-      assert.equal(r.code, 1);
-      assert.equal(r.messages[0]!.field, 'channel');
-      assert.equal(await count(), before);
-    });
-
     it('code 2: unknown client', async () => {
       const r = await postSoap(gw.url, send({ ...ok, clientHashKey: 'no-such-client' }));
       assert.equal(r.code, 2);

@@ -4,6 +4,7 @@ import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
+import { writeAtomic } from '../../documents/archive.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import type { Channel, Outcome } from '../channel.js';
 
@@ -64,9 +65,7 @@ export function createEmailChannel(o: EmailOptions): Channel {
         const info = await stream.sendMail(mailFor(m, o.messageIdDomain));
         await fs.mkdir(o.outboxDir, { recursive: true });
         const file = path.join(o.outboxDir, `${m.id}.eml`);
-        // write-then-rename: a reader never sees half a mail
-        await fs.writeFile(`${file}.tmp`, info.message as Buffer);
-        await fs.rename(`${file}.tmp`, file);
+        await writeAtomic(file, info.message as Buffer); // a reader never sees half a mail
         return { kind: 'sent', ref: `file ${path.basename(file)}` };
       } catch (err) {
         return { kind: 'retry', reason: `outbox write failed: ${(err as Error).message}` };

@@ -1,0 +1,84 @@
+// POST channel: a print-ready PDF letter per message in PRINT_DIR/<batch>/, and its line in the batch manifest.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Knex } from 'knex';
+import { writeAtomic } from '../../documents/archive.js';
+import type { Certifier } from '../../documents/certify.js';
+import { makeLetterPdf, type LetterInput } from '../../documents/letter.js';
+import type { DeliveryMessage } from '../../store/jobs.js';
+import type { Channel, Outcome } from '../channel.js';
+import { createManifestWriter } from './manifest.js';
+
+const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
+
+/** The print run: the client and its batchId, or a daily run without one. */
+export function batchKey(m: Pick<DeliveryMessage, 'clientId' | 'batchId'>, now = new Date()): string {
+  return `client${m.clientId}-${m.batchId ? safe(m.batchId) : `daily-${now.toISOString().slice(0, 10)}`}`;
+}
+
+export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string> }): Channel {
+  const manifests = createManifestWriter(o.knex, o.printDir);
+  return {
+    async deliver(m): Promise<Outcome> {
+      // A re-run after a crash keeps the batch the letter was first written to.
+      const existing = await o.knex('print_items').where({ message_id: m.id }).first();
+      const key = existing?.batch_key ?? batchKey(m);
+      const input: LetterInput = {
+        messageId: m.id,
+        sender: { name: await o.senderName(m.clientId), email: m.fromAddress },
+        recipientName: m.recipientName,
+        recipientPostalAddress: m.recipientPostalAddress ?? '',
+        letterType: m.letterType ?? 'NORMAL',
+        date: new Date(),
+        subject: m.subject,
+        body: m.textBody ?? (m.htmlBody ?? '').replace(/<[^>]*>/g, ''),
+        attachments: m.attachments.map((a) => ({ fileName: a.fileName, content: a.content })),
+      };
+      let letter: { pdf: Buffer; pageCount: number };
+      try {
+        letter = await makeLetterPdf(input);
+      } catch (e) {
+        return { kind: 'failed', reason: `letter could not be made: ${(e as Error).message}` };
+      }
+      let pdf = letter.pdf;
+      if (m.certificationExpected) {
+        try {
+          pdf = await o.certifier.sign(pdf);
+        } catch (e) {
+          return { kind: 'failed', reason: `certification of the letter failed: ${(e as Error).message}` };
+        }
+      }
+      const file = `${m.id}.pdf`;
+      try {
+        const dir = path.join(o.printDir, key);
+        await fs.mkdir(dir, { recursive: true });
+        await writeAtomic(path.join(dir, file), pdf);
+      } catch (e) {
+        return { kind: 'retry', reason: `print outbox not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      }
+      await o.knex('print_items')
+        .insert({
+          message_id: m.id,
+          client_id: m.clientId,
+          batch_key: key,
+          file,
+          letter_type: input.letterType,
+          reply_envelope_attached: m.replyEnvelopeAttached,
+          payment_slip_attached: m.paymentSlipAttached,
+          page_count: letter.pageCount,
+          recipient_name: m.recipientName,
+          recipient_postal_address: input.recipientPostalAddress.replace(/\s*;\s*/g, '\n'),
+          certified: m.certificationExpected,
+        })
+        .onConflict('message_id')
+        .merge(['page_count', 'certified']);
+      try {
+        await manifests.flush(key);
+      } catch (e) {
+        return { kind: 'retry', reason: `manifest not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+      }
+      return { kind: 'sent', ref: `print ${key}/${file}, ${letter.pageCount} pages` };
+    },
+    async close() {},
+  };
+}

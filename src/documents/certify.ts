@@ -1,0 +1,55 @@
+// Certification (SPEC §4 step 5): PDFs signed with the configured certificate before archiving and delivery.
+import type { Knex } from 'knex';
+import type { DeliveryMessage } from '../store/jobs.js';
+import { textToPdf } from './letter.js';
+import { signPdf, SigningError, type SigningCertificate } from './signing.js';
+
+export type CertifyResult = { ok: true; note?: string } | { ok: false; reason: string };
+
+export function createCertifier(knex: Knex, cert: () => Promise<SigningCertificate>, signer: { name: string; location: string; contactInfo: string }) {
+  const sign = async (pdf: Buffer) => signPdf(pdf, await cert(), { reason: 'Hitelesített dokumentum (Hammy)', ...signer });
+
+  return {
+    /**
+     * Signs every attachment that asks for it and is not signed yet, storing the signed bytes so a re-run
+     * skips it. A message with certificationExpected (other than POST, whose letter is signed whole) gets
+     * its rendered content as a signed PDF attachment. Mutates `m` to carry what was stored.
+     */
+    async certify(m: DeliveryMessage): Promise<CertifyResult> {
+      const skipped: string[] = [];
+      for (const [seq, a] of m.attachments.entries()) {
+        if (!a.certificationExpected || a.certified) continue;
+        try {
+          const signed = await sign(a.content);
+          await knex('attachments').where({ message_id: m.id, seq }).update({ content: signed, size: signed.length, certified: true });
+          a.content = signed;
+          a.certified = true;
+        } catch (e) {
+          const reason = e instanceof SigningError ? e.message : 'signing failed';
+          // SPEC §4 step 5: a POST letter may still carry an attachment that allows going uncertified.
+          if (m.channel === 'POST' && a.postableWithoutCertificate) skipped.push(`${a.fileName}: ${reason}`);
+          else return { ok: false, reason: `certification of ${a.fileName} failed: ${reason}` };
+        }
+      }
+      if (m.certificationExpected && m.channel !== 'POST' && !m.attachments.some((a) => a.fileName === messagePdfName(m))) {
+        try {
+          const signed = await sign(await textToPdf(m.subject, m.textBody ?? ''));
+          const seq = m.attachments.length;
+          const att = { fileName: messagePdfName(m), content: signed, archivingExpected: m.archivingExpected, certificationExpected: true, deleteSourceExpected: false, postableWithoutCertificate: false, properties: [], certified: true };
+          await knex('attachments')
+            .insert({ message_id: m.id, seq, file_name: att.fileName, content: signed, size: signed.length, certification_expected: true, archiving_expected: att.archivingExpected, certified: true, properties: '[]' })
+            .onConflict(['message_id', 'seq'])
+            .ignore();
+          m.attachments.push(att);
+        } catch (e) {
+          return { ok: false, reason: `certification of the message failed: ${e instanceof SigningError ? e.message : 'signing failed'}` };
+        }
+      }
+      return { ok: true, note: skipped.length ? `sent without certificate: ${skipped.join('; ')}` : undefined };
+    },
+    sign,
+  };
+}
+export type Certifier = ReturnType<typeof createCertifier>;
+
+export const messagePdfName = (m: { id: number }) => `message-${m.id}.pdf`;

@@ -1,0 +1,37 @@
+// The steps after a message is claimed (STYLE §3): certify, archive, then the channel; each safe to run again.
+import type { Channel, Outcome } from '../channels/channel.js';
+import type { ChannelName } from '../core/send-request.js';
+import type { Archiver } from '../documents/archive.js';
+import type { Certifier } from '../documents/certify.js';
+import type { DeliveryMessage, JobStore } from '../store/jobs.js';
+
+export type Pipeline = (m: DeliveryMessage) => Promise<Outcome>;
+
+export function createPipeline(o: { channels: Partial<Record<ChannelName, Channel>>; certifier?: Certifier; archiver?: Archiver; jobs: JobStore }): Pipeline {
+  return async (m) => {
+    const channel = o.channels[m.channel];
+    if (!channel) return { kind: 'failed', reason: `channel ${m.channel} is not available in this gateway` };
+
+    let note: string | undefined;
+    if (o.certifier) {
+      const c = await o.certifier.certify(m);
+      if (!c.ok) return { kind: 'failed', reason: c.reason };
+      note = c.note;
+    }
+    if (o.archiver) {
+      try {
+        const n = await o.archiver.archive(m);
+        // ARCHIVE ends in ARCHIVED when it settles; the others record the step on their way to SENT.
+        if (m.channel !== 'ARCHIVE' && (n > 0 || m.archivingExpected || m.attachments.some((a) => a.archivingExpected))) {
+          await o.jobs.recordEventOnce(m.id, 'ARCHIVED', n > 0 ? `${n} item(s) archived` : 'archived');
+        }
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        return { kind: 'retry', reason: `archiving failed: ${err.code ?? err.message}` };
+      }
+    }
+    const out = await channel.deliver(m);
+    if (out.kind === 'sent' && note) return { ...out, ref: [out.ref, note].filter(Boolean).join('; ') };
+    return out;
+  };
+}
