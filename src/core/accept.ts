@@ -1,5 +1,5 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
-import { AttachmentError, AuthError, ValidationError, type Issue } from './errors.js';
+import { AttachmentError, AuthError, limitIssue, ValidationError, type Issue } from './errors.js';
 import { payloadHash } from './payload-hash.js';
 import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
@@ -71,7 +71,7 @@ async function loadSources(sources: FileSources, req: SendRequest, limits: Limit
       try {
         const bytes = await sources.read(propertyValue(a.properties, 'RELATIVE_FILE_PATH')!, field);
         if (bytes.length > limits.maxAttachmentBytes) {
-          issues.push({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}` });
+          issues.push(limitIssue({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}` }));
         }
         a.content = bytes;
       } catch (e) {

@@ -20,7 +20,7 @@ export class AuthError extends SendError {
   }
 }
 export class TemplateError extends SendError {
-  constructor(text: string, field = 'messageType', readonly unknownTemplate = false) {
+  constructor(text: string, field = 'messageType') {
     super(3, [{ code: 3, field, text }]);
   }
 }
@@ -29,9 +29,19 @@ export class IdempotencyConflict extends SendError {
     super(4, [{ code: 4, field, text }]);
   }
 }
+// Issues that say a size or count limit was exceeded: REST answers those with 413 (SPEC §3).
+const limitIssues = new WeakSet<Issue>();
+export function limitIssue(issue: Issue): Issue {
+  limitIssues.add(issue);
+  return issue;
+}
+export const isLimitIssue = (issue: Issue) => limitIssues.has(issue);
+
 export class AttachmentError extends SendError {
-  constructor(issues: Issue[], readonly tooLarge = false) {
+  readonly tooLarge: boolean;
+  constructor(issues: Issue[], tooLarge = false) {
     super(5, issues);
+    this.tooLarge = tooLarge || issues.some(isLimitIssue);
   }
 }
 export class NotFound extends SendError {

@@ -1,6 +1,6 @@
 // SendRequest validation: the schema plus the cross-field rules of SPEC §1, every issue reported at once.
 import type { z } from 'zod';
-import { AttachmentError, ValidationError, type Issue } from './errors.js';
+import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
 import {
   AttachmentSchema,
   CHANNELS,
@@ -91,7 +91,7 @@ export function decodeBase64(text: string): Buffer | undefined {
 
 function countIssues(count: number, limits: Limits): Issue[] {
   if (count <= limits.maxAttachments) return [];
-  return [{ code: 5, field: 'attachments', text: `at most ${limits.maxAttachments} attachments are allowed, got ${count}` }];
+  return [limitIssue({ code: 5, field: 'attachments', text: `at most ${limits.maxAttachments} attachments are allowed, got ${count}` })];
 }
 
 /** Source, content and size rules of one attachment (code 5); decodes inline base64 into bytes. */
@@ -117,11 +117,11 @@ function oneAttachmentIssues(a: Attachment, i: number, limits: Limits): Issue[] 
   }
   if (a.content.length > limits.maxAttachmentBytes) {
     return [
-      {
+      limitIssue({
         code: 5,
         field: `${field}.content`,
         text: `${field} (${a.fileName}) is ${a.content.length} bytes, over the limit of ${limits.maxAttachmentBytes}`,
-      },
+      }),
     ];
   }
   return [];
