@@ -24,6 +24,10 @@ const Env = z.object({
   SMTP_POOL_SIZE: int(5, 1),
   AMQP_URL: z.union([z.literal('off'), url(['amqp:', 'amqps:'])]).default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_QUEUE: z.string().min(1).default('hammy.send.v2'),
+  AMQP_PREFETCH: int(32, 1),
+  AMQP_REPLY_EXCHANGE: z.string().min(1).default('hammy.send.v2.reply'),
+  AMQP_MAX_ATTEMPTS: int(5, 1),
+  AMQP_RETRY_DELAY_MS: int(1000, 0),
   SOURCE_DIR: z.string().min(1).optional(),
   ARCHIVE_DIR: z.string().min(1).optional(),
   PRINT_DIR: z.string().min(1).optional(),
@@ -54,6 +58,7 @@ export type Config = {
   smtpPoolSize: number;
   amqpUrl: string;
   amqpQueue: string;
+  amqp: { prefetch: number; replyExchange: string; maxAttempts: number; retryDelayMs: number };
   sourceDir: string;
   archiveDir: string;
   printDir: string;
@@ -100,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpPoolSize: e.SMTP_POOL_SIZE,
     amqpUrl: e.AMQP_URL,
     amqpQueue: e.AMQP_QUEUE,
+    amqp: { prefetch: e.AMQP_PREFETCH, replyExchange: e.AMQP_REPLY_EXCHANGE, maxAttempts: e.AMQP_MAX_ATTEMPTS, retryDelayMs: e.AMQP_RETRY_DELAY_MS },
     sourceDir: path.resolve(e.SOURCE_DIR ?? path.join(dataDir, 'source')),
     archiveDir: path.resolve(e.ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
     printDir: path.resolve(e.PRINT_DIR ?? path.join(dataDir, 'outbox', 'post')),

@@ -7,6 +7,8 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createSoapAdapter } from './adapters/soap/soap.js';
 import type { Channel } from './channels/channel.js';
+import { startAmqpIntake, type AmqpIntake } from './adapters/amqp/consumer.js';
+import { httpStatusOf } from './api/jsonapi.js';
 import { createArchiveChannel } from './channels/archive/archive.js';
 import { createEmailChannel } from './channels/email/email.js';
 import { createPortalChannel } from './channels/portal/portal.js';
@@ -27,7 +29,7 @@ import { createFileSources } from './documents/sources.js';
 import { createHttpApp } from './http.js';
 import { createLogger } from './log.js';
 import { migrate, openDb, type Db } from './store/db.js';
-import { loadDemoFixtures, projectRoot } from './store/fixtures.js';
+import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
 import { createSendStore } from './store/send-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
@@ -80,7 +82,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax });
   const applied = await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  if (config.fixtures === 'demo') await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
+  if (config.fixtures === 'demo') {
+    await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
+    await installDemoSources(config.sourceDir, path.join(root, 'fixtures'));
+  }
 
   const channels = createChannels(config, db);
   let worker: Worker | undefined;
@@ -101,6 +106,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   };
 
   let server: http.Server | undefined;
+  let amqpIntake: AmqpIntake | undefined;
   let url = '';
   if (opts.http !== false) {
     const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), {
@@ -120,7 +126,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             database: { state: database, kind: db.embedded ? 'embedded PGlite' : 'PostgreSQL' },
             worker: worker ? 'running' : 'off',
             email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
-            amqp: 'not built yet',
+            amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
             print: config.printDir,
             archive: config.archiveDir,
           },
@@ -137,6 +143,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log.info({ url, embedded: db.embedded }, 'gateway ready');
   }
 
+  // The queue intake: the broker being away never blocks the start or the other intakes (SPEC §8).
+  if (opts.http !== false && config.amqpUrl !== 'off') {
+    amqpIntake = await startAmqpIntake({
+      url: config.amqpUrl,
+      queue: config.amqpQueue,
+      ...config.amqp,
+      log: log.child({ part: 'amqp' }),
+      send: (input, ctx) => acceptSendRequest(deps, input, ctx),
+      resend: (input, ctx) => resendMessage(deps, input, ctx),
+      httpStatusOf,
+    });
+  }
+
   return {
     config,
     db,
@@ -144,6 +163,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     worker,
     url,
     async stop() {
+      await amqpIntake?.stop();
       if (server) {
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));

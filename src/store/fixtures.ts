@@ -60,3 +60,11 @@ export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise
     .onConflict(['client_id', 'message_type', 'version'])
     .ignore();
 }
+
+/** The queue samples of the Hammy page read `test.pdf` from SOURCE_DIR (ATTACHMENT_SOURCE=FS): the demo puts it there. */
+export async function installDemoSources(sourceDir: string, fixturesDir: string): Promise<void> {
+  await fs.mkdir(sourceDir, { recursive: true });
+  await fs.copyFile(path.join(fixturesDir, 'files', 'test.pdf'), path.join(sourceDir, 'test.pdf'), fs.constants.COPYFILE_EXCL).catch((e) => {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  });
+}

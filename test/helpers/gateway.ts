@@ -12,7 +12,7 @@ export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.
 export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures');
 export const DEMO_KEY = 'aa87cd4bcd3445bbc4';
 
-export type TestGateway = Gateway & { smtp: SmtpSink; dataDir: string; schema: string };
+export type TestGateway = Gateway & { smtp: SmtpSink; dataDir: string; schema: string; halt(): Promise<void> };
 
 export function tempDir(prefix = 'hammy-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
@@ -39,12 +39,16 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
   const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const gw = await startGateway(config, { log });
   const stopGateway = gw.stop;
+  let halted: Promise<void> | undefined;
+  const halt = () => (halted ??= stopGateway());
   return Object.assign(gw, {
     smtp,
     dataDir,
     schema,
+    /** Stops the gateway as SIGTERM would, keeping its schema and files for inspection. */
+    halt,
     async stop() {
-      await stopGateway();
+      await halt();
       await smtp.stop();
       await dropSchema(schema);
       fs.rmSync(dataDir, { recursive: true, force: true });

@@ -111,3 +111,26 @@ export function jsonApiAnswer(a: Answer, httpStatus: number, params: Param[] = [
   if (!a.ok) return { errors: jsonApiErrors(a.error, httpStatus), meta };
   return { data: { type: 'sendResponse', id: a.answer.messageId !== undefined ? String(a.answer.messageId) : null, attributes: {} }, meta };
 }
+
+/**
+ * A JSON:API batch answer: `data` aligned with the request items, each with its own responseStatus;
+ * refused items are also listed in `errors`, their pointers under `/data/<i>`.
+ */
+export function jsonApiBatchAnswer(answers: Answer[], ids: (string | undefined)[], httpStatusOf: (e: SendError) => number) {
+  const data = answers.map((a, i) =>
+    a.ok
+      ? { type: 'sendResponse', id: String(a.answer.messageId), attributes: {}, meta: { responseStatus: statusOf(a), params: a.answer.params } }
+      : { type: 'sendResponse', id: ids[i] ?? `item-${i}`, attributes: {}, meta: { responseStatus: statusOf(a) } },
+  );
+  const errors = answers.flatMap((a, i) => (a.ok ? [] : jsonApiErrors(a.error, httpStatusOf(a.error), `/data/${i}`)));
+  const refused = answers.filter((a): a is Extract<Answer, { ok: false }> => !a.ok);
+  return {
+    data,
+    ...(errors.length ? { errors } : {}),
+    meta: {
+      total: answers.length,
+      params: [],
+      responseStatus: refused.length ? { code: refused[0]!.error.status, messages: refused.flatMap((r) => r.error.issues) } : { code: 0, messages: [] },
+    },
+  };
+}

@@ -1,0 +1,200 @@
+// AMQP intake (SPEC §8): consume the request queue, answer on reply_to, ack only after the answer is confirmed.
+import { randomUUID } from 'node:crypto';
+import * as amqp from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
+import type { Logger } from 'pino';
+import { SendError, toSendError, ValidationError } from '../../core/errors.js';
+import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
+import type { Answer } from '../forms/json.js';
+import { answerBody, CONTENT_TYPES, decodeBody, formOf, METHODS, readRequest, type BodyForm, type Method, type ParsedRequest } from './bodies.js';
+
+export type AmqpOptions = {
+  url: string;
+  queue: string;
+  prefetch: number;
+  replyExchange: string;
+  maxAttempts: number;
+  retryDelayMs: number;
+  log: Logger;
+  send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+  resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+  httpStatusOf(e: SendError): number;
+};
+
+export type AmqpState = 'connecting' | 'consuming' | 'reconnecting' | 'stopped';
+
+const ATTEMPTS_HEADER = 'x-hammy-attempts';
+
+/** AMQP headers keep the producer's spelling; the Hammy page's are matched case-insensitively. */
+function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
+  if (!headers) return undefined;
+  const key = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
+  const v = key === undefined ? undefined : headers[key];
+  return v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Publishes and waits for the broker's confirm: only then is the request acknowledged (SPEC §8). */
+function publishConfirmed(ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, opts: Options.Publish): Promise<void> {
+  return new Promise((resolve, reject) => {
+    ch.publish(exchange, routingKey, body, { persistent: true, ...opts }, (err) => (err ? reject(err) : resolve()));
+  });
+}
+
+export async function startAmqpIntake(o: AmqpOptions) {
+  const dlq = `${o.queue}.dead`;
+  const inflight = new Set<Promise<void>>();
+  let state: AmqpState = 'connecting';
+  let current: { ch: ConfirmChannel; tag: string } | undefined;
+  let stopping = false;
+
+  /** Runs the core for every request the message carries; a transient failure (code 9) is thrown, not answered. */
+  async function runRequests(msg: ConsumeMessage): Promise<{ answers: Answer[]; parsed: Pick<ParsedRequest, 'batch' | 'ids'>; method: Method; form: BodyForm }> {
+    const p = msg.properties;
+    const method = (header(p.headers, 'X-Method-Name') ?? '') as Method;
+    const form = formOf(p.contentType);
+    const fallback = { parsed: { batch: false, ids: [undefined] }, method: METHODS.includes(method) ? method : ('Send_V2_Send' as Method), form: form ?? 'json' };
+    try {
+      if (!METHODS.includes(method)) {
+        throw new ValidationError([{ code: 1, field: 'X-Method-Name', text: `X-Method-Name must be ${METHODS.join(' or ')}, got ${JSON.stringify(method)}` }]);
+      }
+      if (!form) throw new ValidationError([{ code: 1, field: 'content_type', text: `content_type must be application/xml, application/json or application/vnd.api+json, got ${JSON.stringify(p.contentType ?? null)}` }]);
+      const parsed = readRequest(method, form, decodeBody(msg.content, p.contentEncoding, p.contentType));
+      const run = method === 'Send_V2_Send' ? o.send : o.resend;
+      const answers: Answer[] = [];
+      for (const [i, item] of parsed.items.entries()) {
+        const ctx: IntakeContext = {
+          intake: 'amqp',
+          correlationId: typeof p.correlationId === 'string' && p.correlationId ? p.correlationId : randomUUID(),
+          // message_id is the strict key (SPEC §6): a redelivered message finds the stored one.
+          idempotencyKey: p.messageId ? (parsed.batch ? `${p.messageId}#${i}` : String(p.messageId)) : undefined,
+          origin: header(p.headers, 'X-Origin'),
+          issuer: header(p.headers, 'X-Issuer'),
+        };
+        const input = { ...item, clientHashKey: item.clientHashKey ?? header(p.headers, 'X-Client-Hash-Key'), userName: item.userName ?? header(p.headers, 'X-User-Name') };
+        try {
+          answers.push({ ok: true, answer: await run(input, ctx) });
+        } catch (e) {
+          const err = toSendError(e, ctx.correlationId);
+          if (err.status === 9) throw e;
+          answers.push({ ok: false, error: err });
+        }
+      }
+      return { answers, parsed, method, form };
+    } catch (e) {
+      if (e instanceof SendError && e.status !== 9) return { ...fallback, answers: [{ ok: false, error: e }] };
+      throw e;
+    }
+  }
+
+  async function deadLetter(ch: ConfirmChannel, msg: ConsumeMessage, reason: string) {
+    const headers = { ...(msg.properties.headers ?? {}), 'x-hammy-dead-reason': reason.slice(0, 500), 'x-hammy-queue': o.queue };
+    await publishConfirmed(ch, '', dlq, msg.content, { ...propsOf(msg), headers });
+  }
+
+  const propsOf = (msg: ConsumeMessage): Options.Publish => {
+    const p = msg.properties;
+    return { contentType: p.contentType, contentEncoding: p.contentEncoding, correlationId: p.correlationId, messageId: p.messageId, replyTo: p.replyTo, headers: p.headers };
+  };
+
+  async function reply(ch: ConfirmChannel, msg: ConsumeMessage, body: string, form: BodyForm) {
+    const p = msg.properties;
+    const app = header(p.headers, 'replyToApp');
+    const opts = { contentType: CONTENT_TYPES[form], correlationId: p.correlationId, headers: { 'X-Method-Name': header(p.headers, 'X-Method-Name') } };
+    if (app) await publishConfirmed(ch, o.replyExchange, app, Buffer.from(body), opts);
+    else await publishConfirmed(ch, '', p.replyTo!, Buffer.from(body), opts);
+  }
+
+  async function handle(ch: ConfirmChannel, msg: ConsumeMessage) {
+    const p = msg.properties;
+    const log = o.log.child({ correlationId: p.correlationId, amqpMessageId: p.messageId });
+    const canReply = !!(p.replyTo || header(p.headers, 'replyToApp'));
+    try {
+      let result;
+      try {
+        result = await runRequests(msg);
+      } catch (e) {
+        // The database or another part is down: try again later, a bounded number of times (never a loop).
+        const attempts = Number(header(p.headers, ATTEMPTS_HEADER) ?? 0) + 1;
+        log.warn({ err: e, attempts }, 'request could not be processed now');
+        if (attempts < o.maxAttempts) {
+          await sleep(o.retryDelayMs * attempts);
+          await publishConfirmed(ch, '', o.queue, msg.content, { ...propsOf(msg), headers: { ...(p.headers ?? {}), [ATTEMPTS_HEADER]: attempts } });
+          ch.ack(msg);
+          return;
+        }
+        const err = toSendError(e, p.correlationId ?? 'amqp');
+        const form = formOf(p.contentType) ?? 'json';
+        const method = (header(p.headers, 'X-Method-Name') ?? 'Send_V2_Send') as Method;
+        if (canReply) await reply(ch, msg, answerBody(method, form, [{ ok: false, error: err }], { batch: false, ids: [undefined] }, o.httpStatusOf), form);
+        await deadLetter(ch, msg, `gave up after ${attempts} attempts: ${err.issues[0]?.text ?? 'internal error'}`);
+        ch.ack(msg);
+        return;
+      }
+      const { answers, parsed, method, form } = result;
+      if (canReply) await reply(ch, msg, answerBody(method, form, answers, parsed, o.httpStatusOf), form);
+      else if (answers.some((a) => !a.ok)) {
+        const first = answers.find((a): a is Extract<Answer, { ok: false }> => !a.ok)!;
+        await deadLetter(ch, msg, `refused (code ${first.error.status}) and no reply_to: ${first.error.issues.map((i) => i.text).join('; ')}`);
+      }
+      ch.ack(msg);
+      log.debug({ outcome: answers.map((a) => (a.ok ? a.answer.messageId : a.error.status)) }, 'amqp request handled');
+    } catch (e) {
+      // The channel went away before the ack: the broker redelivers, and idempotency finds the stored message.
+      log.warn({ err: e }, 'amqp request not acknowledged; it will be redelivered');
+    }
+  }
+
+  const conn = await amqp.connect(o.url, {
+    // Named, so an operator (or a test) can find this connection in `rabbitmqctl list_connections`.
+    clientProperties: { connection_name: `hammy-gateway ${o.queue} pid ${process.pid}` },
+    recovery: {
+      waitForConnect: false,
+      initialDelay: 200,
+      maxDelay: 10_000,
+      maxRetries: Infinity,
+      setup: async (model: amqp.ChannelModel) => {
+        const ch = await model.createConfirmChannel();
+        ch.on('error', (err: Error) => o.log.warn({ err }, 'amqp channel error'));
+        await ch.prefetch(o.prefetch);
+        await ch.assertQueue(o.queue, { durable: true });
+        await ch.assertQueue(dlq, { durable: true });
+        await ch.assertExchange(o.replyExchange, 'direct', { durable: true });
+        if (stopping) return;
+        const { consumerTag } = await ch.consume(o.queue, (msg: ConsumeMessage | null) => {
+          if (!msg) return;
+          const p: Promise<void> = handle(ch, msg).finally(() => inflight.delete(p));
+          inflight.add(p);
+        });
+        current = { ch, tag: consumerTag };
+        state = 'consuming';
+        o.log.info({ queue: o.queue }, 'amqp intake consuming');
+      },
+    },
+  });
+  conn.on('disconnect', (err: Error) => {
+    state = stopping ? 'stopped' : 'reconnecting';
+    current = undefined;
+    if (!stopping) o.log.warn({ err: err?.message }, 'amqp connection lost; reconnecting');
+  });
+  conn.on('connect-failed', (err: Error) => o.log.warn({ err: err?.message }, 'amqp connection attempt failed'));
+  conn.on('error', (err: Error) => o.log.warn({ err: err?.message }, 'amqp connection error'));
+  conn.on('handler-error', (err: Error) => o.log.error({ err }, 'amqp handler error'));
+
+  return {
+    state: () => state,
+    /** Stops consuming, finishes what is in flight, then closes (SPEC §8, SIGTERM). */
+    async stop() {
+      stopping = true;
+      const consuming = current;
+      if (consuming) await consuming.ch.cancel(consuming.tag).catch(() => undefined);
+      await Promise.all([...inflight]);
+      state = 'stopped';
+      // Closing the channel first waits for the broker's close-ok, which follows our last acks.
+      if (consuming) await consuming.ch.close().catch(() => undefined);
+      await conn.close().catch(() => undefined);
+    },
+  };
+}
+export type AmqpIntake = Awaited<ReturnType<typeof startAmqpIntake>>;

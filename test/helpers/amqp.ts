@@ -1,0 +1,83 @@
+// A test producer on the real RabbitMQ: publish a request, wait for the answer on an exclusive reply queue.
+import { randomUUID } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import * as amqp from 'amqplib';
+
+export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+
+export type Reply = { body: string; contentType?: string; correlationId?: string; json?: any };
+
+export class Producer {
+  private conn!: amqp.ChannelModel;
+  ch!: amqp.Channel;
+  replyQueue = '';
+  private waiting = new Map<string, (r: Reply) => void>();
+  replies: Reply[] = [];
+
+  static async open(): Promise<Producer> {
+    const p = new Producer();
+    p.conn = await amqp.connect(AMQP_URL);
+    p.ch = await p.conn.createChannel();
+    p.replyQueue = (await p.ch.assertQueue('', { exclusive: true, autoDelete: true })).queue;
+    await p.ch.consume(p.replyQueue, (m) => m && p.onReply(m), { noAck: true });
+    return p;
+  }
+
+  onReply(m: amqp.ConsumeMessage) {
+    const body = m.content.toString('utf8');
+    const r: Reply = { body, contentType: m.properties.contentType, correlationId: m.properties.correlationId };
+    if (r.contentType?.includes('json')) r.json = JSON.parse(body);
+    this.replies.push(r);
+    const w = this.waiting.get(r.correlationId ?? '');
+    if (w) {
+      this.waiting.delete(r.correlationId!);
+      w(r);
+    }
+  }
+
+  publish(queue: string, body: string | Buffer, o: { method?: string; contentType?: string; headers?: Record<string, unknown>; messageId?: string; correlationId?: string; replyTo?: string | null; contentEncoding?: string } = {}) {
+    const correlationId = o.correlationId ?? randomUUID();
+    this.ch.sendToQueue(queue, Buffer.isBuffer(body) ? body : Buffer.from(body), {
+      contentType: o.contentType ?? 'application/json',
+      contentEncoding: o.contentEncoding,
+      correlationId,
+      messageId: o.messageId,
+      replyTo: o.replyTo === null ? undefined : (o.replyTo ?? this.replyQueue),
+      headers: { 'X-Client-Hash-Key': 'aa87cd4bcd3445bbc4', 'X-Method-Name': o.method ?? 'Send_V2_Send', ...(o.headers ?? {}) },
+      persistent: true,
+    });
+    return correlationId;
+  }
+
+  /** Publishes and waits for the answer with the same correlation_id. */
+  request(queue: string, body: string | Buffer, o: Parameters<Producer['publish']>[2] = {}, ms = 15000): Promise<Reply> {
+    const correlationId = o.correlationId ?? randomUUID();
+    const done = new Promise<Reply>((resolve, reject) => {
+      const t = setTimeout(() => reject(new Error(`no answer for ${correlationId}`)), ms);
+      this.waiting.set(correlationId, (r) => {
+        clearTimeout(t);
+        resolve(r);
+      });
+    });
+    this.publish(queue, body, { ...o, correlationId });
+    return done;
+  }
+
+  async close() {
+    await this.conn.close().catch(() => undefined);
+  }
+}
+
+/** Closes the gateway's broker connection from the broker's side, as an operator would. */
+export function closeGatewayConnections(queue: string): number {
+  const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' });
+  let closed = 0;
+  for (const line of out.split('\n')) {
+    const [pid, ...name] = line.split('\t');
+    if (pid && name.join('\t').includes(`hammy-gateway ${queue} `)) {
+      execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'closed by test'], { encoding: 'utf8' });
+      closed++;
+    }
+  }
+  return closed;
+}
