@@ -7,6 +7,7 @@ import {
   paramValue,
   propertyValue,
   type Attachment,
+  type AttachmentContent,
   type ChannelName,
   type IntakeContext,
   type Param,
@@ -101,10 +102,11 @@ async function archivePathIssues(sources: FileSources, req: SendRequest): Promis
   return issues;
 }
 
-function toNewAttachment(a: Attachment): NewAttachment {
+function toNewAttachment(a: Attachment): NewAttachment<AttachmentContent> {
   return {
     fileName: a.fileName,
-    content: a.content as Buffer,
+    // validateSendRequest decoded base64 and loadSources read FS sources: no string is left.
+    content: a.content as AttachmentContent,
     documentType: a.documentType,
     objectType: a.objectType,
     objectRef: a.objectRef,
@@ -123,7 +125,7 @@ export function messageContent(
   channel: ChannelName,
   rendered: Rendered,
   template?: TemplateVersion,
-): MessageContent {
+): MessageContent<AttachmentContent> {
   return {
     clientId: client.id,
     requestId: req.requestId,

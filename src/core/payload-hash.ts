@@ -1,8 +1,11 @@
 // The normalised fingerprint of a request, equal for the SOAP, REST and AMQP forms of one request (SPEC §6).
 import { createHash } from 'node:crypto';
+import { SpooledFile } from './send-request.js';
 
 function canonical(value: unknown): unknown {
+  // Bytes count by their digest, wherever they wait: a base64 attachment and a multipart part of the same file are equal.
   if (Buffer.isBuffer(value)) return { sha256: createHash('sha256').update(value).digest('hex') };
+  if (value instanceof SpooledFile) return { sha256: value.sha256 };
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};

@@ -1,6 +1,6 @@
 // What the core needs from the outside world, declared here so the core knows no database or file system.
 import type { TemplateVersion } from './render.js';
-import type { ChannelName, IntakeContext, LetterType, Param, Property } from './send-request.js';
+import type { AttachmentContent, ChannelName, IntakeContext, LetterType, Param, Property } from './send-request.js';
 
 export type ClientRecord = {
   id: number;
@@ -13,9 +13,10 @@ export type ClientRecord = {
   maxAttachmentBytes: number | null;
 };
 
-export type NewAttachment = {
+/** `C`: stored and loaded attachments hold a Buffer; a new one may still wait in a spooled file. */
+export type NewAttachment<C extends AttachmentContent = Buffer> = {
   fileName: string;
-  content: Buffer;
+  content: C;
   documentType?: string;
   objectType?: string;
   objectRef?: string;
@@ -30,7 +31,7 @@ export type NewAttachment = {
 };
 
 /** A message as the store keeps it: rendered, with the sender resolved. */
-export type MessageContent = {
+export type MessageContent<C extends AttachmentContent = Buffer> = {
   clientId: number;
   requestId?: string;
   batchId?: string;
@@ -63,10 +64,10 @@ export type MessageContent = {
   letterType?: LetterType;
   properties: Property[];
   params: Param[];
-  attachments: NewAttachment[];
+  attachments: NewAttachment<C>[];
 };
 
-export type NewMessage = MessageContent & {
+export type NewMessage = MessageContent<AttachmentContent> & {
   intake: IntakeContext['intake'];
   origin?: string;
   issuer?: string;

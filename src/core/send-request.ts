@@ -48,10 +48,29 @@ export const ParamSchema = z.object({
   value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional().default(''),
 });
 
+/**
+ * Attachment bytes an intake spooled to a temporary file while they streamed in (REST multipart), with what
+ * the core needs computed on the way: the size (limits), the SHA-256 (SPEC §6 fingerprint) and the first
+ * KiB (the PDF check). A class, so a JSON body can never pass an object that points at a file of its choice.
+ */
+export class SpooledFile {
+  constructor(
+    readonly path: string,
+    readonly size: number,
+    readonly sha256: string,
+    readonly head: Buffer,
+  ) {}
+}
+/** Attachment bytes as the core handles them: in memory (SOAP base64, file-system source) or spooled. */
+export type AttachmentContent = Buffer | SpooledFile;
+export const contentSize = (c: AttachmentContent) => (Buffer.isBuffer(c) ? c.length : c.size);
+/** The first KiB: where a PDF reader looks for the magic bytes. */
+export const contentHead = (c: AttachmentContent) => (Buffer.isBuffer(c) ? c.subarray(0, 1024) : c.head);
+
 export const AttachmentSchema = z.object({
   fileName: headerStr(255).min(1, 'is required'),
-  /** base64 text (SOAP, JSON) or bytes already read (multipart, file-system source). */
-  content: z.union([z.string(), z.instanceof(Buffer)]).optional(),
+  /** base64 text (SOAP, JSON), bytes already read (file-system source) or a spooled multipart part. */
+  content: z.union([z.string(), z.instanceof(Buffer), z.instanceof(SpooledFile)]).optional(),
   attachmentRef: str(255).optional(),
   documentType: str(100).optional(),
   objectType: str(100).optional(),
@@ -125,6 +144,8 @@ export type IntakeContext = {
   issuer?: string;
   /** REST `Idempotency-Key` header or AMQP `message_id`; the IDEMPOTENCY_KEY param is read from the request. */
   idempotencyKey?: string;
+  /** The raw `Authorization` header (REST, AMQP), verified for clients with JWT settings (SPEC §3). */
+  authorization?: string;
 };
 
 /** The answer of every operation, before an adapter puts it on its wire. */

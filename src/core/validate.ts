@@ -4,6 +4,8 @@ import { AttachmentError, limitIssue, ValidationError, type Issue } from './erro
 import {
   AttachmentSchema,
   CHANNELS,
+  contentHead,
+  contentSize,
   ResendRequestSchema,
   SendRequestSchema,
   type Attachment,
@@ -115,12 +117,13 @@ function oneAttachmentIssues(a: Attachment, i: number, limits: Limits): Issue[] 
   if (a.content === undefined) {
     return [{ code: 5, field: `${field}.content`, text: `${field}.content is required for an INLINE attachment` }];
   }
-  if (a.content.length > limits.maxAttachmentBytes) {
+  const size = contentSize(a.content);
+  if (size > limits.maxAttachmentBytes) {
     return [
       limitIssue({
         code: 5,
         field: `${field}.content`,
-        text: `${field} (${a.fileName}) is ${a.content.length} bytes, over the limit of ${limits.maxAttachmentBytes}`,
+        text: `${field} (${a.fileName}) is ${size} bytes, over the limit of ${limits.maxAttachmentBytes}`,
       }),
     ];
   }
@@ -204,7 +207,7 @@ export function documentIssues(req: Pick<SendRequest, 'attachments' | 'propertie
   req.attachments.forEach((a, i) => {
     const field = `attachments[${i}]`;
     target(a.properties, `${field}.properties`);
-    if (!Buffer.isBuffer(a.content) || looksLikePdf(a.content)) return;
+    if (a.content === undefined || typeof a.content === 'string' || looksLikePdf(contentHead(a.content))) return;
     if (a.certificationExpected) {
       issues.push({ code: 5, field: `${field}.certificationExpected`, text: `${field} (${a.fileName}) is not a PDF; only a PDF can be certified` });
     } else if (channel === 'POST') {

@@ -1,9 +1,10 @@
 // The SendStore the core declares, over knex: clients, templates and the one-transaction message write.
+import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import { IdempotencyConflict } from '../core/errors.js';
-import type { ClientRecord, DedupKeys, MessageContent, NewMessage, SendStore, StoreResult } from '../core/ports.js';
+import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
 import type { TemplateVersion } from '../core/render.js';
-import type { ChannelName, LetterType } from '../core/send-request.js';
+import { SpooledFile, type AttachmentContent, type ChannelName, type LetterType } from '../core/send-request.js';
 
 /** Thrown inside the transaction to roll it back when an earlier message answers the request (SPEC §6). */
 class DuplicateFound extends Error {
@@ -85,6 +86,32 @@ function messageRow(m: NewMessage): Row {
     issuer: m.issuer,
     correlation_id: m.correlationId,
   };
+}
+
+function attachmentRow(messageId: number, seq: number, a: NewAttachment<AttachmentContent>, content: Buffer): Row {
+  return {
+    message_id: messageId,
+    seq,
+    file_name: a.fileName,
+    content,
+    size: content.length,
+    document_type: a.documentType,
+    object_type: a.objectType,
+    object_ref: a.objectRef,
+    archiving_expected: a.archivingExpected,
+    certification_expected: a.certificationExpected,
+    delete_source_expected: a.deleteSourceExpected,
+    postable_without_certificate: a.postableWithoutCertificate,
+    internal_file_name: a.internalFileName,
+    properties: JSON.stringify(a.properties),
+  };
+}
+
+/** The bytes of a spooled attachment; a file that changed since it was measured is an internal error, never stored. */
+async function readSpooled(f: SpooledFile): Promise<Buffer> {
+  const bytes = await fs.readFile(f.path);
+  if (bytes.length !== f.size) throw new Error(`spooled attachment ${f.path} changed size (${f.size} -> ${bytes.length})`);
+  return bytes;
 }
 
 export function contentFromRows(r: Row, attachments: Row[]): MessageContent {
@@ -201,25 +228,11 @@ export function createSendStore(knex: Knex): SendStore {
           const [{ id }] = await trx('messages').insert(messageRow(m)).returning('id');
           const messageId = Number(id);
           await claimKeys(trx, m.clientId, messageId, keys);
-          if (m.attachments.length) {
-            await trx('attachments').insert(
-              m.attachments.map((a, seq) => ({
-                message_id: messageId,
-                seq,
-                file_name: a.fileName,
-                content: a.content,
-                size: a.content.length,
-                document_type: a.documentType,
-                object_type: a.objectType,
-                object_ref: a.objectRef,
-                archiving_expected: a.archivingExpected,
-                certification_expected: a.certificationExpected,
-                delete_source_expected: a.deleteSourceExpected,
-                postable_without_certificate: a.postableWithoutCertificate,
-                internal_file_name: a.internalFileName,
-                properties: JSON.stringify(a.properties),
-              })),
-            );
+          const inMemory = m.attachments.flatMap((a, seq) => (Buffer.isBuffer(a.content) ? [attachmentRow(messageId, seq, a, a.content)] : []));
+          if (inMemory.length) await trx('attachments').insert(inMemory);
+          // A spooled file is read only for its own insert, so a request holds about one attachment in memory at a time.
+          for (const [seq, a] of m.attachments.entries()) {
+            if (a.content instanceof SpooledFile) await trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(a.content)));
           }
           await trx('message_events').insert([
             { message_id: messageId, status: 'RECEIVED', reason: `via ${m.intake}` },

@@ -1,7 +1,9 @@
 // The request fingerprint of SPEC §6: equal for equal requests whatever their form, different when content differs.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { payloadHash } from '../../src/core/payload-hash.js';
-import { validateSendRequest } from '../../src/core/validate.js';
+import { SpooledFile } from '../../src/core/send-request.js';
+import { documentIssues, validateSendRequest } from '../../src/core/validate.js';
 
 const LIMITS = { maxAttachments: 10, maxAttachmentBytes: 1024 };
 
@@ -88,5 +90,37 @@ describe('payloadHash', () => {
     assert.equal(payloadHash(soap), payloadHash(json));
     const other = validateSendRequest({ ...json, attachments: [{ fileName: 'minta.pdf', content: Buffer.from('other').toString('base64') }] }, 'EMAIL', LIMITS);
     assert.notEqual(payloadHash(other), payloadHash(json));
+  });
+
+  it('a spooled multipart part and the same bytes in base64 are equal (SPEC §6 across intakes)', () => {
+    const bytes = Buffer.from('%PDF-1.4 minta');
+    const spooled = new SpooledFile('/nowhere/part-1', bytes.length, createHash('sha256').update(bytes).digest('hex'), bytes.subarray(0, 1024));
+    const base = { clientHashKey: 'k', recipientName: 'N', recipientEmailAddress: 'a@dbx.hu', mailSubject: 's', mailBody: 'b' };
+    const soap = validateSendRequest({ ...base, attachments: [{ fileName: 'minta.pdf', content: bytes.toString('base64') }] }, 'EMAIL', LIMITS);
+    const rest = validateSendRequest({ ...base, attachments: [{ fileName: 'minta.pdf', content: spooled, attachmentRef: undefined }] }, 'EMAIL', LIMITS);
+    assert.equal(payloadHash(rest), payloadHash(soap));
+    const other = new SpooledFile('/nowhere/part-1', bytes.length, createHash('sha256').update('x').digest('hex'), bytes);
+    assert.notEqual(payloadHash({ ...rest, attachments: [{ ...rest.attachments[0], content: other }] }), payloadHash(soap));
+  });
+
+  it('a spooled file is checked by its size and head, never read by validation', () => {
+    const head = Buffer.from('PNG not a pdf');
+    const big = new SpooledFile('/nowhere/never-read', 2048, 'x'.repeat(64), head);
+    const base = { clientHashKey: 'k', recipientName: 'N', recipientEmailAddress: 'a@dbx.hu', mailSubject: 's', mailBody: 'b' };
+    assert.throws(
+      () => validateSendRequest({ ...base, attachments: [{ fileName: 'a.png', content: big }] }, 'EMAIL', LIMITS),
+      (e: any) => e.status === 5 && /2048 bytes, over the limit of 1024/.test(e.issues[0].text),
+    );
+    const small = new SpooledFile('/nowhere/never-read', 10, 'x'.repeat(64), head);
+    const req = validateSendRequest({ ...base, attachments: [{ fileName: 'a.png', content: small, certificationExpected: true }] }, 'EMAIL', LIMITS);
+    assert.deepEqual(documentIssues(req, 'EMAIL').map((i) => i.field), ['attachments[0].certificationExpected']);
+    const pdf = new SpooledFile('/nowhere/never-read', 10, 'x'.repeat(64), Buffer.from('%PDF-1.7'));
+    assert.deepEqual(documentIssues({ ...req, attachments: [{ ...req.attachments[0]!, content: pdf }] }, 'EMAIL'), []);
+  });
+
+  it('a JSON object shaped like a spooled file is not one: only the intake can make a SpooledFile', () => {
+    const base = { clientHashKey: 'k', recipientName: 'N', recipientEmailAddress: 'a@dbx.hu', mailSubject: 's', mailBody: 'b' };
+    const forged = { path: '/etc/passwd', size: 1, sha256: 'x', head: 'root' };
+    assert.throws(() => validateSendRequest({ ...base, attachments: [{ fileName: 'p', content: forged }] }, 'EMAIL', LIMITS), (e: any) => e.status === 1);
   });
 });
