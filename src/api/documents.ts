@@ -1,6 +1,6 @@
 // DMS search API: a client finds its archived documents by objectRef, documentType, objectType and metadata.
 import type Router from '@koa/router';
-import { authenticate } from '../core/accept.js';
+import { authenticate } from '../core/auth.js';
 import type { SendStore } from '../core/ports.js';
 import { ValidationError } from '../core/errors.js';
 import type { DocumentStore } from '../store/documents.js';

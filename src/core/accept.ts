@@ -1,5 +1,6 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
-import { AttachmentError, AuthError, limitIssue, ValidationError, type Issue } from './errors.js';
+import { clientOf } from './auth.js';
+import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
 import { payloadHash } from './payload-hash.js';
 import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
@@ -31,15 +32,6 @@ export type AcceptDeps = {
 
 const present = (v: unknown) => typeof v === 'string' && v.trim() !== '';
 const CONTROL_PARAMS = new Set(['IDEMPOTENCY_KEY', 'DRY_RUN']);
-
-export async function authenticate(store: SendStore, hashKey: unknown): Promise<ClientRecord> {
-  if (typeof hashKey !== 'string' || hashKey.trim() === '') {
-    throw new ValidationError([{ code: 1, field: 'clientHashKey', text: 'clientHashKey is required' }]);
-  }
-  const client = await store.findClient(hashKey.trim());
-  if (!client || !client.enabled) throw new AuthError();
-  return client;
-}
 
 function clientLimits(client: ClientRecord, limits: Limits): Limits {
   return {
@@ -182,7 +174,7 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
     const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
     validateSendRequest(input, resolveChannel(input), deps.limits, xml.issues);
   }
-  const client = await authenticate(deps.store, input.clientHashKey);
+  const client = await clientOf(deps.store, input.clientHashKey, ctx);
   const limits = clientLimits(client, deps.limits);
   const { template, issues } = await lookupTemplate(deps.store, client, input);
   const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);

@@ -11,6 +11,8 @@ export type ClientRecord = {
   defaultFromName: string | null;
   maxAttachments: number | null;
   maxAttachmentBytes: number | null;
+  /** JWT settings (SPEC §3): algorithms pinned per client; `secret` for HS*, `publicKey` (PEM) for RS/PS/ES/EdDSA. */
+  jwt: { required: boolean; algorithms: string[]; secret: string | null; publicKey: string | null };
 };
 
 /** `C`: stored and loaded attachments hold a Buffer; a new one may still wait in a spooled file. */

@@ -1,6 +1,7 @@
 // The SendStore the core declares, over knex: clients, templates and the one-transaction message write.
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
+import { parseAlgorithms } from '../core/auth.js';
 import { IdempotencyConflict } from '../core/errors.js';
 import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
 import type { TemplateVersion } from '../core/render.js';
@@ -31,6 +32,7 @@ export function clientFromRow(r: Row): ClientRecord {
     defaultFromName: r.default_from_name,
     maxAttachments: r.max_attachments,
     maxAttachmentBytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes),
+    jwt: { required: r.jwt_required, algorithms: parseAlgorithms(r.jwt_algorithms), secret: r.jwt_secret, publicKey: r.jwt_public_key },
   };
 }
 
