@@ -17,7 +17,7 @@ import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { createArchiver } from './documents/archive.js';
 import { createCertifier } from './documents/certify.js';
-import { loadOrCreateCertificate, type SigningCertificate } from './documents/signing.js';
+import type { SigningCertificate } from './documents/signing.js';
 import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
 import { createPipeline } from './worker/pipeline.js';
@@ -52,7 +52,7 @@ function createChannels(config: Config, db: Db) {
   // Loaded (or generated) on first use, so a start without certified messages pays nothing.
   const certificate = (): Promise<SigningCertificate> => {
     if (!cert) {
-      const loading = loadOrCreateCertificate({ ...config.certificate, dataDir: config.dataDir });
+      const loading = import('./documents/signing.js').then((m) => m.loadOrCreateCertificate({ ...config.certificate, dataDir: config.dataDir }));
       cert = loading;
       loading.catch(() => {
         if (cert === loading) cert = undefined; // a failed load is tried again on the next message

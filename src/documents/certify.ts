@@ -1,13 +1,17 @@
 // Certification (SPEC §4 step 5): PDFs signed with the configured certificate before archiving and delivery.
 import type { Knex } from 'knex';
 import type { DeliveryMessage } from '../store/jobs.js';
-import { textToPdf } from './letter.js';
-import { signPdf, SigningError, type SigningCertificate } from './signing.js';
+import type { SigningCertificate } from './signing.js';
+
+// pdf-lib and the signing stack load on first use: a start without certified messages never pays for them.
+const signing = () => import('./signing.js');
+const letters = () => import('./letter.js');
 
 export type CertifyResult = { ok: true; note?: string } | { ok: false; reason: string };
 
 export function createCertifier(knex: Knex, cert: () => Promise<SigningCertificate>, signer: { name: string; location: string; contactInfo: string }) {
-  const sign = async (pdf: Buffer) => signPdf(pdf, await cert(), { reason: 'Hitelesített dokumentum (Hammy)', ...signer });
+  const sign = async (pdf: Buffer) => (await signing()).signPdf(pdf, await cert(), { reason: 'Hitelesített dokumentum (Hammy)', ...signer });
+  const isSigningError = async (e: unknown) => e instanceof (await signing()).SigningError;
 
   return {
     /**
@@ -25,7 +29,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
           a.content = signed;
           a.certified = true;
         } catch (e) {
-          const reason = e instanceof SigningError ? e.message : 'signing failed';
+          const reason = (await isSigningError(e)) ? (e as Error).message : 'signing failed';
           // SPEC §4 step 5: a POST letter may still carry an attachment that allows going uncertified.
           if (m.channel === 'POST' && a.postableWithoutCertificate) skipped.push(`${a.fileName}: ${reason}`);
           else return { ok: false, reason: `certification of ${a.fileName} failed: ${reason}` };
@@ -33,7 +37,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
       }
       if (m.certificationExpected && m.channel !== 'POST' && !m.attachments.some((a) => a.fileName === messagePdfName(m))) {
         try {
-          const signed = await sign(await textToPdf(m.subject, m.textBody ?? ''));
+          const signed = await sign(await (await letters()).textToPdf(m.subject, m.textBody ?? ''));
           const seq = m.attachments.length;
           const att = { fileName: messagePdfName(m), content: signed, archivingExpected: m.archivingExpected, certificationExpected: true, deleteSourceExpected: false, postableWithoutCertificate: false, properties: [], certified: true };
           await knex('attachments')
@@ -42,7 +46,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
             .ignore();
           m.attachments.push(att);
         } catch (e) {
-          return { ok: false, reason: `certification of the message failed: ${e instanceof SigningError ? e.message : 'signing failed'}` };
+          return { ok: false, reason: `certification of the message failed: ${(await isSigningError(e)) ? (e as Error).message : 'signing failed'}` };
         }
       }
       return { ok: true, note: skipped.length ? `sent without certificate: ${skipped.join('; ')}` : undefined };

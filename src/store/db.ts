@@ -2,9 +2,9 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
 import pg from 'pg';
 import { migrations } from '../../migrations/index.js';
+import { embeddedKnex, openPglite } from './pglite-template.js';
 
 // BIGINT ids and counts come back as numbers (ids stay far below 2^53).
 pg.types.setTypeParser(20, (v) => Number(v));
@@ -25,12 +25,7 @@ export function openDb(o: DbOptions): Db {
   }
   const dir = path.join(o.dataDir, 'db');
   fs.mkdirSync(dir, { recursive: true });
-  const knex = knexFactory({
-    client: ClientPgLite as unknown as typeof Knex.Client,
-    dialect: 'postgres',
-    connection: { filename: dir },
-    useNullAsDefault: true,
-  } as Knex.Config);
+  const knex = embeddedKnex(openPglite(dir));
   return { knex, embedded: true };
 }
 

@@ -4,7 +4,7 @@ import path from 'node:path';
 import type { Knex } from 'knex';
 import { writeAtomic } from '../../documents/archive.js';
 import type { Certifier } from '../../documents/certify.js';
-import { makeLetterPdf, type LetterInput } from '../../documents/letter.js';
+import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import type { Channel, Outcome } from '../channel.js';
 import { createManifestWriter } from './manifest.js';
@@ -36,6 +36,8 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       };
       let letter: { pdf: Buffer; pageCount: number };
       try {
+        // pdf-lib loads with the first letter, not at start.
+        const { makeLetterPdf } = await import('../../documents/letter.js');
         letter = await makeLetterPdf(input);
       } catch (e) {
         return { kind: 'failed', reason: `letter could not be made: ${(e as Error).message}` };

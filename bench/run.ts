@@ -1,0 +1,264 @@
+// npm run bench: every intake and delivery against the floor of its own building blocks, in one run (issue: bench).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import nodemailer from 'nodemailer';
+import pg from 'pg';
+import { amqpLoad, httpLoad, type LoadResult } from './lib/load.js';
+import { measure, startNode, usage, type Child } from './lib/proc.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const DIST = path.join(ROOT, 'dist');
+const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
+const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
+const KEY = 'aa87cd4bcd3445bbc4';
+const fixture = (...p: string[]) => fs.readFileSync(path.join(ROOT, 'fixtures', ...p));
+
+type Row = { name: string; floor?: string; target?: string; opsPerSec?: number; p50?: number; p99?: number; cpuMsPerOp?: number; peakRssMb?: number; ratio?: number; needed?: number; pass?: boolean; note?: string };
+const rows: Row[] = [];
+const floors: Record<string, number> = {};
+let noise = 0;
+const log = (...a: unknown[]) => console.log(...a);
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const schemas: string[] = [];
+const schemaName = (p: string) => {
+  const s = `bench_${p}_${randomBytes(3).toString('hex')}`;
+  schemas.push(s);
+  return s;
+};
+
+async function withChild<C extends Child, T>(child: C, fn: (c: C) => Promise<T>): Promise<T> {
+  try {
+    return await fn(child);
+  } finally {
+    await child.stop();
+  }
+}
+
+function record(name: string, floorName: string | undefined, target: number | undefined, m: { result: LoadResult; cpuMs: number; peakRssBytes: number }, note?: string) {
+  const r = m.result;
+  const row: Row = { name, floor: floorName, opsPerSec: r.opsPerSec, p50: r.p50, p99: r.p99, cpuMsPerOp: r.ops ? m.cpuMs / r.ops : undefined, peakRssMb: m.peakRssBytes / 1048576, note: [note, r.errors ? `${r.errors} errors` : ''].filter(Boolean).join('; ') || undefined };
+  if (floorName && target !== undefined) {
+    row.ratio = r.opsPerSec / floors[floorName]!;
+    row.target = `≥ ${target} × ${floorName}`;
+    row.needed = target;
+    row.pass = row.ratio >= target - noise;
+  }
+  rows.push(row);
+  log(name, Math.round(r.opsPerSec), 'ops/s', row.ratio !== undefined ? `ratio ${row.ratio.toFixed(2)} (target ${target})` : '');
+  return row;
+}
+
+async function gateway(env: Record<string, string>): Promise<Child & { url: string; schema: string }> {
+  const port = await freePort();
+  const schema = schemaName('gw');
+  const child = await startNode(path.join(DIST, 'src', 'main.js'), {
+    PORT: String(port),
+    HOST: '127.0.0.1',
+    DATABASE_URL: PG_URL,
+    DB_SCHEMA: schema,
+    FIXTURES: 'demo',
+    DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-data-')),
+    AMQP_URL: 'off',
+    LOG_LEVEL: 'warn',
+    ...env,
+  }, null);
+  const url = `http://127.0.0.1:${port}`;
+  await waitHealth(url).catch((e) => {
+    throw new Error(`${e.message}: ${child.output().slice(-2000)}`);
+  });
+  return Object.assign(child, { url, schema });
+}
+
+async function waitHealth(url: string, ms = 60000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await fetch(`${url}/health`).then((r) => r.status === 200, () => false);
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`${url} never became healthy`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
+async function main() {
+  const started = Date.now();
+  const sink = await startNode(path.join(DIST, 'bench', 'floors', 'smtp-sink.js'), {});
+  const [, smtpPort, countPort] = /smtp=(\d+) count=(\d+)/.exec(sink.output())!;
+  const SMTP_URL = `smtp://127.0.0.1:${smtpPort}`;
+  const delivered = async () => Number(await (await fetch(`http://127.0.0.1:${countPort}`)).text());
+
+  const jsonBody = fixture('amqp', 'sample-json.json').toString().replace('"351.DI"', '"TEST.MAIL"');
+  const restJson = JSON.stringify({ messageType: 'TEST.MAIL', recipientEmailAddress: 'bench@example.com', recipientName: 'Bench', xmlData: '<DATA><contractNumber>10000001</contractNumber><clientID>9000001</clientID></DATA>' });
+  void jsonBody;
+  const soapBody = fixture('soap', 'sample1.xml');
+
+  // ---- floors ----
+  const floorHttp = async (script: string, env: Record<string, string>, body: string | Buffer, headers: Record<string, string>, url = '/') =>
+    withChild(await startNode(path.join(DIST, 'bench', 'floors', script), env), async (c) => {
+      const port = /ready (\d+)/.exec(c.output())![1];
+      return measure(c.pid, () => httpLoad({ url: `http://127.0.0.1:${port}${url}`, body, headers, connections: CONNECTIONS, seconds: SECONDS }));
+    });
+  const fh = await floorHttp('http.js', {}, restJson, { 'content-type': 'application/json' });
+  floors.F_http = fh.result.opsPerSec;
+  record('F_http: bare koa handler', undefined, undefined, fh);
+  const tx1 = await floorHttp('tx.js', { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('ftx') }, restJson, { 'content-type': 'application/json' });
+  const tx2 = await floorHttp('tx.js', { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('ftx') }, restJson, { 'content-type': 'application/json' });
+  floors.F_tx = (tx1.result.opsPerSec + tx2.result.opsPerSec) / 2;
+  noise = Math.abs(tx1.result.opsPerSec - tx2.result.opsPerSec) / floors.F_tx;
+  record('F_tx: koa + pg, 3 inserts in one transaction', undefined, undefined, tx1, `second run ${Math.round(tx2.result.opsPerSec)} ops/s; run-to-run noise ${(noise * 100).toFixed(1)}%`);
+  const fs1 = await floorHttp('soap.js', { PROJECT_ROOT: ROOT }, soapBody, { 'content-type': 'text/xml; charset=utf-8' }, '/hammy/soap/send/v2');
+  floors.F_soap = fs1.result.opsPerSec;
+  record('F_soap: node soap answering a constant', undefined, undefined, fs1);
+  const floorQueue = `bench.floor.${randomBytes(3).toString('hex')}`;
+  const fa = await withChild(await startNode(path.join(DIST, 'bench', 'floors', 'amqp.js'), { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('famqp'), AMQP_URL, FLOOR_QUEUE: floorQueue }), (c) =>
+    measure(c.pid, () => amqpLoad({ url: AMQP_URL, queue: floorQueue, body: restJson, contentType: 'application/json', headers: {}, outstanding: 64, seconds: SECONDS })),
+  );
+  floors.F_amqp = fa.result.opsPerSec;
+  record('F_amqp: amqplib consumer, 3-insert tx, reply', undefined, undefined, fa);
+  {
+    const t = nodemailer.createTransport({ url: SMTP_URL, pool: true, maxConnections: 5 } as any);
+    const n = 3000;
+    const before = await delivered();
+    const t0 = performance.now();
+    let inflight = 0;
+    await new Promise<void>((resolve, reject) => {
+      let sent = 0;
+      let done = 0;
+      const next = () => {
+        while (inflight < 50 && sent < n) {
+          sent++;
+          inflight++;
+          t.sendMail({ from: 'a@example.com', to: 'b@example.com', subject: 'floor', text: 'Kedves Bench! Ez egy tesztlevél.' }).then(() => {
+            inflight--;
+            if (++done === n) resolve();
+            else next();
+          }, reject);
+        }
+      };
+      next();
+    });
+    const secs = (performance.now() - t0) / 1000;
+    t.close();
+    floors.F_smtp = n / secs;
+    rows.push({ name: 'F_smtp: pooled nodemailer into the sink', opsPerSec: floors.F_smtp, note: `${(await delivered()) - before} mails` });
+    log('F_smtp', Math.round(floors.F_smtp));
+  }
+
+  // ---- gateway scenarios ----
+  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+    await waitHealth(gw.url);
+    const rest = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, body: restJson });
+    if (rest.status === 404) {
+      rows.push({ name: 'REST plain JSON accept (TEST.MAIL)', note: 'REST intake not available in this build' });
+    } else {
+      record('REST plain JSON accept (TEST.MAIL)', 'F_tx', 0.8, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: CONNECTIONS, seconds: SECONDS })));
+    }
+    record('SOAP sample envelope 1 accept', 'F_tx', 0.7, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: CONNECTIONS, seconds: SECONDS })));
+  });
+
+  {
+    const queue = `bench.gw.${randomBytes(3).toString('hex')}`;
+    await withChild(await gateway({ WORKER: 'false', SMTP_URL, AMQP_URL, AMQP_QUEUE: queue }), async (gw) => {
+      await waitHealth(gw.url);
+      for (let i = 0; i < 100; i++) {
+        const h = await (await fetch(`${gw.url}/health`)).json();
+        if (h.parts.amqp.state === 'consuming') break;
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      record('AMQP accept (JSON, answers consumed)', 'F_amqp', 1.0, await measure(gw.pid, () => amqpLoad({ url: AMQP_URL, queue, body: restJson, contentType: 'application/json', headers: { 'X-Client-Hash-Key': KEY, 'X-Method-Name': 'Send_V2_Send' }, outstanding: 64, seconds: SECONDS })));
+    });
+  }
+
+  // End to end: accepted through the wire and delivered to the sink, sustained.
+  await withChild(await gateway({ SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: '5', WORKER_POLL_MS: '50' }), async (gw) => {
+    await waitHealth(gw.url);
+    const rest = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, body: restJson });
+    const useRest = rest.status !== 404;
+    const before = await delivered();
+    const m = await measure(gw.pid, () =>
+      useRest
+        ? httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: 16, seconds: SECONDS * 2 })
+        : httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: 16, seconds: SECONDS * 2 }),
+    );
+    const mails = (await delivered()) - before;
+    const res: LoadResult = { ...m.result, ops: mails, opsPerSec: mails / (SECONDS * 2) };
+    record(`End to end: ${useRest ? 'REST' : 'SOAP'} accept + delivery to SMTP, delivered mails/s`, 'F_smtp', 0.5, { ...m, result: res }, `accepted ${Math.round(m.result.opsPerSec)}/s while delivering`);
+  });
+
+  // Cold start on the embedded default, after the install.
+  {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
+    const port = await freePort();
+    const t0 = performance.now();
+    const proc = await startNode(path.join(DIST, 'src', 'main.js'), { PORT: String(port), AMQP_URL: 'off', DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '', LOG_LEVEL: 'warn' }, null);
+    await waitHealth(`http://127.0.0.1:${port}`, 60000);
+    const ms = performance.now() - t0;
+    rows.push({ name: 'Cold start (embedded, fresh ./data): npm start to /health 200', target: '< 3000 ms', opsPerSec: undefined, note: `${Math.round(ms)} ms`, pass: ms < 3000 });
+    log('cold start', Math.round(ms), 'ms');
+    await proc.stop();
+  }
+
+  writeResults(Date.now() - started);
+  for (const s of schemas) await dropSchema(s);
+  await sink.stop();
+  const missed = rows.filter((r) => r.pass === false);
+  if (missed.length) {
+    log(`missed: ${missed.map((r) => r.name).join('; ')}`);
+    process.exitCode = 1;
+  }
+}
+
+async function dropSchema(s: string) {
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`drop schema if exists ${s} cascade`);
+  await c.end();
+}
+
+function writeResults(ms: number) {
+  const v = (cmd: string, args: string[]) => {
+    try {
+      return execFileSync(cmd, args, { encoding: 'utf8' }).trim().split('\n')[0];
+    } catch {
+      return 'unknown';
+    }
+  };
+  const fmt = (n: number | undefined, d = 0) => (n === undefined ? '' : n.toFixed(d));
+  const lines = [
+    '# Benchmark results',
+    '',
+    `Run ${new Date().toISOString()} in ${(ms / 1000).toFixed(0)} s by \`npm run bench\`. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${v('psql', ['--version'])}; RabbitMQ ${v('rabbitmqctl', ['-q', 'version'])}.`,
+    `Each load runs ${SECONDS} s closed-loop (${CONNECTIONS} connections) with the load generator on the same 2 cores. Ratios are against floors measured in this run; run-to-run noise (two F_tx runs) ${(noise * 100).toFixed(1)}%, so a ratio passes at target − noise.`,
+    '',
+    '| scenario | ops/s | p50 ms | p99 ms | CPU ms/op (server) | peak RSS MB (server) | ratio | target | pass | note |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
+    ...rows.map((r) => `| ${r.name} | ${fmt(r.opsPerSec)} | ${fmt(r.p50, 1)} | ${fmt(r.p99, 1)} | ${fmt(r.cpuMsPerOp, 2)} | ${fmt(r.peakRssMb)} | ${fmt(r.ratio, 2)} | ${r.target ?? ''} | ${r.pass === undefined ? '' : r.pass ? 'yes' : '**no**'} | ${r.note ?? ''} |`),
+    '',
+  ];
+  const file = path.join(ROOT, 'bench', 'RESULTS.md');
+  const previous = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+  const notes = previous.includes('## Notes') ? previous.slice(previous.indexOf('## Notes')) : '## Notes\n\n';
+  fs.writeFileSync(file, `${lines.join('\n')}\n${notes}`);
+}
+
+main().catch((e) => {
+  console.error(e);
+  process.exit(2);
+});
+void usage;
