@@ -206,6 +206,20 @@ async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: num
   }
 }
 
+/** The message, its RECEIVED and QUEUED events and its delivery job, written by one statement (STYLE §3). */
+async function insertMessageEventsJob(db: Knex | Knex.Transaction, m: NewMessage): Promise<number> {
+  const insert = db('messages').insert(messageRow(m)).toSQL();
+  const r = await db.raw(
+    `with m as (${insert.sql} returning id),
+       e as (insert into message_events (message_id, status, reason)
+             select m.id, v.status, v.reason from m, (values (1, 'RECEIVED', ?::text), (2, 'QUEUED', null::text)) as v(n, status, reason) order by v.n),
+       j as (insert into jobs (message_id) select id from m)
+     select id from m`,
+    [...insert.bindings, `via ${m.intake}`],
+  );
+  return Number(r.rows[0].id);
+}
+
 export function createSendStore(knex: Knex): SendStore {
   return {
     async findClient(hashKey) {
@@ -225,10 +239,13 @@ export function createSendStore(knex: Knex): SendStore {
     },
 
     async storeMessage(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
+      // Hot path: no attachment and no key to claim. One statement is one transaction, one round trip.
+      if (m.attachments.length === 0 && !keys.idempotencyKey && !keys.requestId) {
+        return { messageId: await insertMessageEventsJob(knex, m), duplicate: false };
+      }
       try {
         return await knex.transaction(async (trx) => {
-          const [{ id }] = await trx('messages').insert(messageRow(m)).returning('id');
-          const messageId = Number(id);
+          const messageId = await insertMessageEventsJob(trx, m);
           await claimKeys(trx, m.clientId, messageId, keys);
           const inMemory = m.attachments.flatMap((a, seq) => (Buffer.isBuffer(a.content) ? [attachmentRow(messageId, seq, a, a.content)] : []));
           if (inMemory.length) await trx('attachments').insert(inMemory);
@@ -236,11 +253,6 @@ export function createSendStore(knex: Knex): SendStore {
           for (const [seq, a] of m.attachments.entries()) {
             if (a.content instanceof SpooledFile) await trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(a.content)));
           }
-          await trx('message_events').insert([
-            { message_id: messageId, status: 'RECEIVED', reason: `via ${m.intake}` },
-            { message_id: messageId, status: 'QUEUED', reason: null },
-          ]);
-          await trx('jobs').insert({ message_id: messageId });
           return { messageId, duplicate: false };
         });
       } catch (e) {
