@@ -2,8 +2,10 @@
 import type { Knex } from 'knex';
 import * as m001 from './001_initial.js';
 import * as m002 from './002_channels.js';
+import * as m003 from './003_management.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
   '002_channels': m002,
+  '003_management': m003,
 };

@@ -15,6 +15,8 @@ import { createPortalChannel } from './channels/portal/portal.js';
 import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
+import { statusRoutes } from './api/status.js';
+import { createMessageQueries } from './store/messages.js';
 import { createArchiver } from './documents/archive.js';
 import { createCertifier } from './documents/certify.js';
 import type { SigningCertificate } from './documents/signing.js';
@@ -117,7 +119,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log,
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
-      routes: [(r) => portalRoutes(r, createPortalStore(db.knex)), (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex))],
+      routes: [
+        (r) => portalRoutes(r, createPortalStore(db.knex)),
+        (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
+        (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
+      ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
         return {

@@ -1,5 +1,5 @@
 // JSON:API answers shared by the REST intake and the read APIs: errors with pointers, HTTP status per SPEC §7 code.
-import { AttachmentError, type SendError, type StatusCode } from '../core/errors.js';
+import { AttachmentError, type Issue, type SendError, type StatusCode } from '../core/errors.js';
 import { jsonApiErrors } from '../adapters/forms/json.js';
 
 export const JSONAPI = 'application/vnd.api+json';
@@ -13,10 +13,22 @@ export function httpStatusOf(e: SendError): number {
   return byCode[e.status];
 }
 
+// Issues about a query parameter: JSON:API names those with `source.parameter`, not a body pointer.
+const parameterIssues = new WeakSet<Issue>();
+export function parameterIssue(field: string, text: string): Issue {
+  const issue: Issue = { code: 1, field, text };
+  parameterIssues.add(issue);
+  return issue;
+}
+
 export function errorDocument(e: SendError, meta: Record<string, unknown> = {}) {
   const status = httpStatusOf(e);
+  const errors = jsonApiErrors(e, Number(status)).map((err, i) => {
+    const issue = e.issues[i]!;
+    return parameterIssues.has(issue) ? { ...err, source: { parameter: issue.field } } : err;
+  });
   return {
-    errors: jsonApiErrors(e, Number(status)),
+    errors,
     meta: { total: null, params: [], responseStatus: { code: e.status, messages: e.issues }, ...meta },
   };
 }
