@@ -15,6 +15,8 @@ import { createPortalChannel } from './channels/portal/portal.js';
 import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
+import { templateRoutes } from './api/templates.js';
+import { createTemplateStore } from './store/templates.js';
 import { statusRoutes } from './api/status.js';
 import { createMessageQueries } from './store/messages.js';
 import { createArchiver } from './documents/archive.js';
@@ -123,6 +125,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         (r) => portalRoutes(r, createPortalStore(db.knex)),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
+        (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex)),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
