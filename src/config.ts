@@ -45,6 +45,7 @@ const Env = z.object({
   RETRY_MAX_ATTEMPTS: int(8, 1),
   RETRY_BASE_MS: int(1000, 1),
   JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
+  ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
 
 export type Config = {
@@ -70,7 +71,11 @@ export type Config = {
   limits: { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
   idempotencyWindowMs: number;
   worker: { enabled: boolean; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
+  /** Bearer token of the admin API (client management); unset: that API does not exist. */
+  adminToken?: string;
 };
+
+const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD']);
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -90,7 +95,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const variable = String(issue.path[0] ?? 'environment');
-    throw new ConfigError(variable, `is invalid (${JSON.stringify(raw[variable] ?? null)}): ${issue.message}`);
+    // A secret's value is never echoed: the message ends up in logs.
+    const shown = SECRETS.has(variable) ? '[redacted]' : JSON.stringify(raw[variable] ?? null);
+    throw new ConfigError(variable, `is invalid (${shown}): ${issue.message}`);
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
@@ -123,5 +130,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       retryBaseMs: e.RETRY_BASE_MS,
       lockTimeoutMs: e.JOB_LOCK_TIMEOUT_MS,
     },
+    adminToken: e.ADMIN_TOKEN,
   };
 }

@@ -15,6 +15,8 @@ import { createPortalChannel } from './channels/portal/portal.js';
 import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
+import { adminRoutes } from './api/admin.js';
+import { createClientStore } from './store/clients.js';
 import { templateRoutes } from './api/templates.js';
 import { createTemplateStore } from './store/templates.js';
 import { statusRoutes } from './api/status.js';
@@ -126,6 +128,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex)),
+        ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex))] : []),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');

@@ -1,0 +1,171 @@
+// Client management for operators (JSON:API), behind ADMIN_TOKEN: create with a generated key, change, rotate the key, disable.
+import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import type Router from '@koa/router';
+import { z } from 'zod';
+import { JWT_ALGORITHMS } from '../core/auth.js';
+import { AuthError, NotFound, ValidationError, type Issue } from '../core/errors.js';
+import { fieldName } from '../core/validate.js';
+import type { ClientRow, ClientSettings, ClientStore } from '../store/clients.js';
+import { readAttributes } from './body.js';
+import { JSONAPI } from './jsonapi.js';
+
+export const ADMIN_BASE = '/hammy/admin/v1';
+const CLIENTS = `${ADMIN_BASE}/clients`;
+
+/** 160 random bits as hex: a key nobody guesses, short enough for a header or a SOAP field. */
+export const generateHashKey = () => randomBytes(20).toString('hex');
+
+/** Equal tokens in constant time: both sides are hashed first, so neither length nor content leaks by timing. */
+export function tokenMatches(given: string, expected: string): boolean {
+  const digest = (s: string) => createHash('sha256').update(s).digest();
+  return timingSafeEqual(digest(given), digest(expected));
+}
+
+const pem = z.string().refine((v) => {
+  try {
+    createPublicKey(v);
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be a PEM public key');
+
+const Settings = z.strictObject({
+  name: z.string().trim().min(1, 'is required').max(200),
+  enabled: z.boolean(),
+  defaultFromAddress: z.email('must be an e-mail address').max(100),
+  defaultFromName: z.string().max(100).nullable(),
+  maxAttachments: z.number().int().min(0).nullable(),
+  maxAttachmentBytes: z.number().int().min(1).nullable(),
+  jwtRequired: z.boolean(),
+  jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS as [string, ...string[]], `must list algorithms of ${JWT_ALGORITHMS.join(', ')}`)),
+  jwtSecret: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').nullable(),
+  jwtPublicKey: pem.nullable(),
+});
+type SettingsInput = z.infer<typeof Settings>;
+
+function parseSettings(attrs: Record<string, unknown>, required: (keyof SettingsInput)[]): Partial<SettingsInput> {
+  const parsed = Settings.partial().safeParse(attrs);
+  const issues: Issue[] = parsed.success
+    ? []
+    : parsed.error.issues.map((i) => {
+        const field = fieldName(i.path) || String((i as { keys?: string[] }).keys?.[0] ?? '/');
+        return { code: 1, field, text: i.code === 'unrecognized_keys' ? `${field} is not a client setting` : `${field} ${i.message}` };
+      });
+  for (const k of required) if (attrs[k] === undefined) issues.push({ code: 1, field: k, text: `${k} is required` });
+  if (issues.length) throw new ValidationError(issues);
+  return parsed.data!;
+}
+
+function toColumns(s: Partial<SettingsInput>): ClientSettings {
+  const c: ClientSettings = {};
+  if (s.name !== undefined) c.name = s.name;
+  if (s.enabled !== undefined) c.enabled = s.enabled;
+  if (s.defaultFromAddress !== undefined) c.default_from_address = s.defaultFromAddress;
+  if (s.defaultFromName !== undefined) c.default_from_name = s.defaultFromName;
+  if (s.maxAttachments !== undefined) c.max_attachments = s.maxAttachments;
+  if (s.maxAttachmentBytes !== undefined) c.max_attachment_bytes = s.maxAttachmentBytes;
+  if (s.jwtRequired !== undefined) c.jwt_required = s.jwtRequired;
+  if (s.jwtAlgorithms !== undefined) c.jwt_algorithms = s.jwtAlgorithms.join(',') || null;
+  if (s.jwtSecret !== undefined) c.jwt_secret = s.jwtSecret;
+  if (s.jwtPublicKey !== undefined) c.jwt_public_key = s.jwtPublicKey;
+  return c;
+}
+
+/** A client that requires a JWT must be able to check one: algorithms, and the key of each algorithm's family. */
+function jwtIssues(c: ClientSettings): Issue[] {
+  const algs = (c.jwt_algorithms ?? '').split(',').filter(Boolean);
+  const issues: Issue[] = [];
+  if (algs.some((a) => a.startsWith('HS')) && !c.jwt_secret) issues.push({ code: 1, field: 'jwtSecret', text: 'jwtSecret is required for HS algorithms' });
+  if (algs.some((a) => !a.startsWith('HS')) && !c.jwt_public_key) issues.push({ code: 1, field: 'jwtPublicKey', text: 'jwtPublicKey is required for RS, PS, ES and EdDSA algorithms' });
+  if (c.jwt_required && algs.length === 0) issues.push({ code: 1, field: 'jwtAlgorithms', text: 'jwtAlgorithms is required when jwtRequired is true' });
+  return issues;
+}
+
+function clientResource(r: ClientRow, withKey = false) {
+  return {
+    type: 'clients',
+    id: String(r.id),
+    attributes: {
+      name: r.name,
+      enabled: r.enabled,
+      defaultFromAddress: r.default_from_address,
+      defaultFromName: r.default_from_name,
+      maxAttachments: r.max_attachments,
+      maxAttachmentBytes: r.max_attachment_bytes,
+      jwtRequired: r.jwt_required,
+      jwtAlgorithms: (r.jwt_algorithms ?? '').split(',').filter(Boolean),
+      // A secret is never shown again; the public key is public.
+      jwtSecretSet: r.jwt_secret !== null,
+      jwtPublicKey: r.jwt_public_key,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+      keyRotatedAt: r.key_rotated_at,
+      // The key is shown only in the answer that made it (create, rotate): store it then.
+      ...(withKey ? { hashKey: r.hash_key } : {}),
+    },
+    links: { self: `${CLIENTS}/${r.id}` },
+  };
+}
+
+const idOf = (raw: string | undefined) => {
+  const id = raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+  if (id < 1) throw new NotFound(`client ${raw} not found`, 'id');
+  return id;
+};
+
+/** Registered only when ADMIN_TOKEN is set: without it the admin API does not exist (404), so there is nothing to guess. */
+export function adminRoutes(router: Router<any>, adminToken: string, clients: ClientStore) {
+  const guard = async (ctx: any, next: () => Promise<unknown>) => {
+    const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization') ?? '');
+    if (!m || !tokenMatches(m[1]!, adminToken)) {
+      ctx.set('WWW-Authenticate', 'Bearer realm="hammy-admin"');
+      throw new AuthError('the admin API needs Authorization: Bearer <ADMIN_TOKEN>', 'Authorization');
+    }
+    await next();
+  };
+  const found = (row: ClientRow | undefined, id: number) => {
+    if (!row) throw new NotFound(`client ${id} not found`, 'id');
+    return row;
+  };
+  const answer = (ctx: any, row: ClientRow, withKey = false) => {
+    ctx.type = JSONAPI;
+    ctx.body = { data: clientResource(row, withKey) };
+  };
+
+  router.post(CLIENTS, guard, async (ctx) => {
+    const columns = toColumns(parseSettings(await readAttributes(ctx, ['clients']), ['name', 'defaultFromAddress']));
+    const issues = jwtIssues(columns);
+    if (issues.length) throw new ValidationError(issues);
+    const row = await clients.create(generateHashKey(), columns as Parameters<ClientStore['create']>[1]);
+    ctx.status = 201;
+    ctx.set('Location', `${CLIENTS}/${row.id}`);
+    answer(ctx, row, true);
+  });
+
+  router.get(CLIENTS, guard, async (ctx) => {
+    ctx.type = JSONAPI;
+    ctx.body = { data: (await clients.list()).map((r) => clientResource(r)) };
+  });
+
+  router.get(`${CLIENTS}/:id`, guard, async (ctx) => {
+    const id = idOf(ctx.params.id);
+    answer(ctx, found(await clients.get(id), id));
+  });
+
+  // Settings change; `enabled: false` disables the client: its every request then answers code 2.
+  router.patch(`${CLIENTS}/:id`, guard, async (ctx) => {
+    const id = idOf(ctx.params.id);
+    const columns = toColumns(parseSettings(await readAttributes(ctx, ['clients']), []));
+    const current = found(await clients.get(id), id);
+    const issues = jwtIssues({ ...current, ...columns });
+    if (issues.length) throw new ValidationError(issues);
+    answer(ctx, found(await clients.update(id, columns), id));
+  });
+
+  // A new key at once; the old one stops working in the same statement (no grace period: a leaked key is dead now).
+  router.post(`${CLIENTS}/:id/key`, guard, async (ctx) => {
+    const id = idOf(ctx.params.id);
+    answer(ctx, found(await clients.rotateKey(id, generateHashKey()), id), true);
+  });
+}

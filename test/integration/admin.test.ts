@@ -1,0 +1,131 @@
+// Client management for operators: ADMIN_TOKEN guards it; a new client sends at once; a rotated key or a disabled client is code 2.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { loadConfig } from '../../src/config.js';
+import { api } from '../helpers/api.js';
+import { startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
+import { envelope, postSoap } from '../helpers/soap.js';
+
+const TOKEN = 'test-admin-token-4f9a1c';
+const CLIENTS = '/hammy/admin/v1/clients';
+const admin = { authorization: `Bearer ${TOKEN}` };
+const doc = (attributes: Record<string, unknown>) => ({ data: { type: 'clients', attributes } });
+const sendAs = (url: string, key: string) =>
+  postSoap(url, envelope('sendMail', { clientHashKey: key, recipientName: 'Új Ügyfél', recipientEmailAddress: 'uj@example.com', mailSubject: 'Helló', mailBody: 'első levél' }));
+
+describe('client management (admin API)', function () {
+  this.timeout(60000);
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ ADMIN_TOKEN: TOKEN });
+  });
+  after(async () => gw?.stop());
+
+  it('without the token or with a wrong one: 401 with WWW-Authenticate, nothing created', async () => {
+    const none = await api(gw.url, CLIENTS, { body: doc({ name: 'X', defaultFromAddress: 'x@example.com' }) });
+    const wrong = await api(gw.url, CLIENTS, { headers: { authorization: 'Bearer not-the-token' } });
+    const basic = await api(gw.url, CLIENTS, { headers: { authorization: `Basic ${TOKEN}` } });
+    assert.deepEqual([none.status, wrong.status, basic.status], [401, 401, 401]);
+    assert.match(wrong.headers.get('www-authenticate')!, /^Bearer/);
+    assert.equal(wrong.body.meta.responseStatus.code, 2);
+    assert.equal((await gw.db.knex('clients').count('* as n').first())!.n, 1);
+  });
+
+  it('a client key is no admin token', async () => {
+    const r = await api(gw.url, CLIENTS, { headers: { authorization: 'Bearer aa87cd4bcd3445bbc4' }, key: 'aa87cd4bcd3445bbc4' });
+    assert.equal(r.status, 401);
+  });
+
+  it('creates a client with a generated key and default sender; it can send at once, from that sender', async () => {
+    const r = await api(gw.url, CLIENTS, {
+      headers: admin,
+      body: doc({ name: 'Városi Vízmű', defaultFromAddress: 'ertesito@vizmu.example', defaultFromName: 'Vízmű', maxAttachments: 3, maxAttachmentBytes: 1048576 }),
+    });
+    assert.equal(r.status, 201, JSON.stringify(r.body));
+    const a = r.body.data.attributes;
+    assert.match(a.hashKey, /^[0-9a-f]{40}$/, '160 random bits as hex');
+    assert.deepEqual([a.name, a.enabled, a.maxAttachments, a.maxAttachmentBytes, a.jwtRequired], ['Városi Vízmű', true, 3, 1048576, false]);
+    assert.equal(r.headers.get('location'), `${CLIENTS}/${r.body.data.id}`);
+    const sent = await sendAs(gw.url, a.hashKey);
+    assert.equal(sent.code, 0, sent.raw);
+    await waitForStatus(gw, sent.messageId!, 'SENT');
+    const mail = gw.smtp.received.find((m) => m.mail.headers.get('x-hammy-message-id') === String(sent.messageId))!;
+    assert.equal(mail.mail.from!.value[0]!.address, 'ertesito@vizmu.example');
+    assert.equal(mail.mail.from!.value[0]!.name, 'Vízmű');
+    const shown = await api(gw.url, `${CLIENTS}/${r.body.data.id}`, { headers: admin });
+    assert.equal(shown.body.data.attributes.hashKey, undefined, 'the key is shown only when made');
+    assert.ok((await api(gw.url, CLIENTS, { headers: admin })).body.data.some((c: any) => c.id === r.body.data.id));
+  });
+
+  it('two clients never get the same key', async () => {
+    const keys = await Promise.all([1, 2, 3].map(async (i) => (await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: `K${i}`, defaultFromAddress: 'k@example.com' }) })).body.data.attributes.hashKey));
+    assert.equal(new Set(keys).size, 3);
+  });
+
+  it('rotating the key: the new one works, the old one is code 2 at once', async () => {
+    const made = (await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'Rotate', defaultFromAddress: 'r@example.com' }) })).body.data;
+    const rotated = await api(gw.url, `${CLIENTS}/${made.id}/key`, { headers: admin, method: 'POST' });
+    assert.equal(rotated.status, 200);
+    const newKey = rotated.body.data.attributes.hashKey;
+    assert.notEqual(newKey, made.attributes.hashKey);
+    assert.ok(rotated.body.data.attributes.keyRotatedAt);
+    assert.equal((await sendAs(gw.url, made.attributes.hashKey)).code, 2);
+    assert.equal((await sendAs(gw.url, newKey)).code, 0);
+    assert.equal((await api(gw.url, '/hammy/json/send/v2/messages', { key: made.attributes.hashKey })).status, 401);
+  });
+
+  it('a disabled client gets code 2 on every intake and API; enabling it again restores it', async () => {
+    const made = (await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'Disable', defaultFromAddress: 'd@example.com' }) })).body.data;
+    const key = made.attributes.hashKey;
+    const off = await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: false }) });
+    assert.equal(off.body.data.attributes.enabled, false);
+    const soap = await sendAs(gw.url, key);
+    assert.equal(soap.code, 2);
+    const status = await api(gw.url, '/hammy/json/send/v2/messages', { key });
+    assert.deepEqual([status.status, status.body.meta.responseStatus.code], [401, 2]);
+    const templates = await api(gw.url, '/hammy/json/send/v2/templates', { key });
+    assert.equal(templates.status, 401);
+    await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: true }) });
+    assert.equal((await sendAs(gw.url, key)).code, 0);
+  });
+
+  it('JWT settings are checked: known algorithms, the key their family needs, a real PEM key, a long enough secret', async () => {
+    const bad = await api(gw.url, CLIENTS, {
+      headers: admin,
+      body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtRequired: true, jwtAlgorithms: ['RS256', 'HS256'], jwtSecret: 'short' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.deepEqual(bad.body.meta.responseStatus.messages.map((m: any) => m.field), ['jwtSecret']);
+    const noKey = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtRequired: true, jwtAlgorithms: ['RS256', 'HS256'] }) });
+    assert.deepEqual(noKey.body.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['jwtPublicKey', 'jwtSecret']);
+    const notPem = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtAlgorithms: ['RS256'], jwtPublicKey: 'hello' }) });
+    assert.equal(notPem.body.meta.responseStatus.messages[0].field, 'jwtPublicKey');
+    const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const good = await api(gw.url, CLIENTS, {
+      headers: admin,
+      body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtRequired: true, jwtAlgorithms: ['RS256'], jwtPublicKey: publicKey.export({ type: 'spki', format: 'pem' }) }),
+    });
+    assert.equal(good.status, 201, JSON.stringify(good.body));
+    assert.deepEqual(good.body.data.attributes.jwtAlgorithms, ['RS256']);
+    const unknownField = await api(gw.url, `${CLIENTS}/${good.body.data.id}`, { headers: admin, method: 'PATCH', body: doc({ hashKey: 'mine' }) });
+    assert.equal(unknownField.body.errors[0].source.pointer, '/data/attributes/hashKey');
+    const missing = await api(gw.url, CLIENTS, { headers: admin, body: doc({}) });
+    assert.deepEqual(missing.body.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['defaultFromAddress', 'name']);
+  });
+
+  it('an unknown client id is 404', async () => {
+    assert.equal((await api(gw.url, `${CLIENTS}/999999/key`, { headers: admin, method: 'POST' })).status, 404);
+    assert.equal((await api(gw.url, `${CLIENTS}/abc`, { headers: admin })).status, 404);
+  });
+
+  it('without ADMIN_TOKEN the admin API does not exist (404); a short token stops the start, naming the variable but not its value', async () => {
+    const plain = await startTestGateway();
+    try {
+      const r = await api(plain.url, CLIENTS, { headers: admin, body: doc({ name: 'X', defaultFromAddress: 'x@example.com' }) });
+      assert.equal(r.status, 404);
+    } finally {
+      await plain.stop();
+    }
+    assert.throws(() => loadConfig({ ADMIN_TOKEN: 'short-secret' }), (e: Error) => /ADMIN_TOKEN/.test(e.message) && !e.message.includes('short-secret'));
+  });
+});
