@@ -25,16 +25,23 @@ export const SEND_TYPES = ['sendRequest', 'sendRequests'];
 
 type Resource = { type?: unknown; id?: unknown; attributes?: unknown; relationships?: unknown };
 
+/**
+ * Where each part of a request sits in its JSON:API document, so an error can point at the attribute as
+ * sent: `attachments[0]` -> `/included/2` when the attachment came through relationships/included.
+ */
+export type Locations = Record<string, string>;
+
 /** One JSON:API resource object of a send request, with its relationships resolved from `included`. */
-function resourceInput(data: Resource, included: Resource[], at: string, issues: Issue[]): SendRequestInput {
+function resourceInput(data: Resource, included: Resource[], at: string, issues: Issue[], types: string[], where: Locations): SendRequestInput {
   if (!isObj(data)) {
     issues.push({ code: 1, field: at, text: `${at} must be a resource object` });
     return {};
   }
-  if (typeof data.type !== 'string' || !SEND_TYPES.includes(data.type)) {
-    issues.push({ code: 1, field: `${at}/type`, text: `${at}/type must be sendRequest or sendRequests` });
+  if (typeof data.type !== 'string' || !types.includes(data.type)) {
+    issues.push({ code: 1, field: `${at}/type`, text: `${at}/type must be ${types.join(' or ')}` });
   }
-  const find = (rel: unknown, type: string, pointer: string): Obj[] => {
+  /** The included resources a relationship names, each with its index in `included`. */
+  const find = (rel: unknown, type: string, pointer: string): { r: Obj; k: number }[] => {
     if (rel === undefined || rel === null) return [];
     const refs = isObj(rel) ? rel.data : undefined;
     if (!Array.isArray(refs)) {
@@ -42,23 +49,30 @@ function resourceInput(data: Resource, included: Resource[], at: string, issues:
       return [];
     }
     return refs.flatMap((ref, i) => {
-      const hit = isObj(ref) ? included.find((r) => isObj(r) && r.type === (ref.type ?? type) && String(r.id) === String(ref.id)) : undefined;
-      if (!hit) {
+      const k = isObj(ref) ? included.findIndex((r) => isObj(r) && r.type === (ref.type ?? type) && String(r.id) === String(ref.id)) : -1;
+      if (k < 0) {
         issues.push({ code: 1, field: `${pointer}/data/${i}`, text: `${pointer}/data/${i} points to no resource in included` });
         return [];
       }
-      return [hit as Obj];
+      return [{ r: included[k] as Obj, k }];
     });
   };
   const attrs = isObj(data.attributes) ? clean(data.attributes) : {};
   const rels = isObj(data.relationships) ? data.relationships : {};
   const propsOf = (r: Obj) => (isObj(r.attributes) ? clean(r.attributes) : {});
-  const attachments = find(rels.attachments, 'attachments', `${at}/relationships/attachments`).map((a, i) => {
+  const attachments = find(rels.attachments, 'attachments', `${at}/relationships/attachments`).map(({ r: a, k }, i) => {
+    where[`attachments[${i}]`] = `/included/${k}`;
     const arels = isObj(a.relationships) ? a.relationships : {};
-    const props = find(arels.properties, 'properties', `/included/attachments/${i}/relationships/properties`).map(propsOf);
+    const props = find(arels.properties, 'properties', `/included/${k}/relationships/properties`).map(({ r, k: pk }, j) => {
+      where[`attachments[${i}].properties[${j}]`] = `/included/${pk}`;
+      return propsOf(r);
+    });
     return { ...(isObj(a.attributes) ? clean(a.attributes) : {}), properties: props };
   });
-  const properties = find(rels.properties, 'properties', `${at}/relationships/properties`).map(propsOf);
+  const properties = find(rels.properties, 'properties', `${at}/relationships/properties`).map(({ r, k }, j) => {
+    where[`properties[${j}]`] = `/included/${k}`;
+    return propsOf(r);
+  });
   return {
     ...attrs,
     ...(attachments.length || attrs.attachments === undefined ? { attachments } : {}),
@@ -67,8 +81,14 @@ function resourceInput(data: Resource, included: Resource[], at: string, issues:
   };
 }
 
-/** A JSON:API document: `data` an object (one request) or an array (a batch, answered item by item). */
-export function sendInputsFromJsonApi(doc: unknown): { batch: boolean; items: SendRequestInput[]; ids: (string | undefined)[] } {
+/**
+ * A JSON:API document: `data` an object (one request) or an array (a batch, answered item by item).
+ * `types`: the resource types this operation takes (send: sendRequest/sendRequests).
+ */
+export function sendInputsFromJsonApi(
+  doc: unknown,
+  types: string[] = SEND_TYPES,
+): { batch: boolean; items: SendRequestInput[]; ids: (string | undefined)[]; locations: Locations[] } {
   if (!isObj(doc) || doc.data === undefined) {
     throw new ValidationError([{ code: 1, field: '/data', text: 'a JSON:API document needs a top-level data member' }]);
   }
@@ -77,9 +97,10 @@ export function sendInputsFromJsonApi(doc: unknown): { batch: boolean; items: Se
   const batch = Array.isArray(doc.data);
   const list = batch ? (doc.data as Resource[]) : [doc.data as Resource];
   if (batch && list.length === 0) issues.push({ code: 1, field: '/data', text: '/data must hold at least one send request' });
-  const items = list.map((d, i) => resourceInput(d, included, batch ? `/data/${i}` : '/data', issues));
+  const locations = list.map((): Locations => ({}));
+  const items = list.map((d, i) => resourceInput(d, included, batch ? `/data/${i}` : '/data', issues, types, locations[i]!));
   if (issues.length) throw new ValidationError(issues);
-  return { batch, items, ids: list.map((d) => (isObj(d) && d.id !== undefined ? String(d.id) : undefined)) };
+  return { batch, items, ids: list.map((d) => (isObj(d) && d.id !== undefined ? String(d.id) : undefined)), locations };
 }
 
 /** The answers of SPEC §3 (also the AMQP answers for JSON bodies, SPEC §8). */
@@ -95,20 +116,36 @@ export function plainJsonAnswer(a: Answer, params: Param[] = []) {
   };
 }
 
-/** `attachments[0].fileName` → `/data/attributes/attachments/0/fileName`; a field given as a pointer stays one. */
-export function pointerOf(field: string | undefined, base = '/data'): string {
+/**
+ * `attachments[0].fileName` → `/data/attributes/attachments/0/fileName`; with `at` (where the request's
+ * parts sat in its document) → `/included/2/attributes/fileName`. A field given as a pointer stays one.
+ */
+export function pointerOf(field: string | undefined, base = '/data', at: Locations = {}): string {
   if (!field) return base;
   if (field.startsWith('/')) return field;
-  return `${base}/attributes/${field.replace(/\[(\d+)\]/g, '.$1').split('.').join('/')}`;
+  const prefix = Object.keys(at)
+    .filter((p) => field === p || field.startsWith(`${p}.`))
+    .sort((a, b) => b.length - a.length)[0];
+  const attr = (f: string) => f.replace(/\[(\d+)\]/g, '.$1').split('.').join('/');
+  if (prefix === undefined) return `${base}/attributes/${attr(field)}`;
+  return field === prefix ? at[prefix]! : `${at[prefix]}/attributes/${attr(field.slice(prefix.length + 1))}`;
 }
 
-export function jsonApiErrors(e: SendError, httpStatus: number, base = '/data') {
-  return e.issues.map((i) => ({ status: String(httpStatus), code: String(i.code), title: i.text, source: { pointer: pointerOf(i.field, base) } }));
+/** Issues about a header (the token, the traceability headers) name it with JSON:API's `source.header`. */
+const isHeaderField = (field: string | undefined) => !!field && /^(?:Authorization|Content-Type|Idempotency-Key|X-[A-Za-z-]+)$/.test(field);
+
+export function jsonApiErrors(e: SendError, httpStatus: number, base = '/data', at: Locations = {}) {
+  return e.issues.map((i) => ({
+    status: String(httpStatus),
+    code: String(i.code),
+    title: i.text,
+    source: isHeaderField(i.field) ? { header: i.field! } : { pointer: pointerOf(i.field, base, at) },
+  }));
 }
 
-export function jsonApiAnswer(a: Answer, httpStatus: number, params: Param[] = []) {
+export function jsonApiAnswer(a: Answer, httpStatus: number, params: Param[] = [], at: Locations = {}) {
   const meta = { total: null, params: paramsOf(a, params), responseStatus: statusOf(a) };
-  if (!a.ok) return { errors: jsonApiErrors(a.error, httpStatus), meta };
+  if (!a.ok) return { errors: jsonApiErrors(a.error, httpStatus, '/data', at), meta };
   return { data: { type: 'sendResponse', id: a.answer.messageId !== undefined ? String(a.answer.messageId) : null, attributes: {} }, meta };
 }
 
@@ -116,13 +153,13 @@ export function jsonApiAnswer(a: Answer, httpStatus: number, params: Param[] = [
  * A JSON:API batch answer: `data` aligned with the request items, each with its own responseStatus;
  * refused items are also listed in `errors`, their pointers under `/data/<i>`.
  */
-export function jsonApiBatchAnswer(answers: Answer[], ids: (string | undefined)[], httpStatusOf: (e: SendError) => number) {
+export function jsonApiBatchAnswer(answers: Answer[], ids: (string | undefined)[], httpStatusOf: (e: SendError) => number, at: Locations[] = []) {
   const data = answers.map((a, i) =>
     a.ok
       ? { type: 'sendResponse', id: String(a.answer.messageId), attributes: {}, meta: { responseStatus: statusOf(a), params: a.answer.params } }
       : { type: 'sendResponse', id: ids[i] ?? `item-${i}`, attributes: {}, meta: { responseStatus: statusOf(a) } },
   );
-  const errors = answers.flatMap((a, i) => (a.ok ? [] : jsonApiErrors(a.error, httpStatusOf(a.error), `/data/${i}`)));
+  const errors = answers.flatMap((a, i) => (a.ok ? [] : jsonApiErrors(a.error, httpStatusOf(a.error), `/data/${i}`, at[i])));
   const refused = answers.filter((a): a is Extract<Answer, { ok: false }> => !a.ok);
   return {
     data,

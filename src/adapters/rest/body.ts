@@ -1,0 +1,71 @@
+// The body forms of SPEC §3 by Content-Type: JSON:API, plain JSON, or multipart whose `message` part holds one of them.
+import type { IncomingMessage } from 'node:http';
+import getRawBody from 'raw-body';
+import { AttachmentError, limitIssue, ValidationError, type Issue } from '../../core/errors.js';
+import type { SpooledFile } from '../../core/send-request.js';
+import { MESSAGE_PART, partPointer, readMultipart, type RestLimits } from './multipart.js';
+
+export const JSONAPI = 'application/vnd.api+json';
+export const JSON_TYPE = 'application/json';
+export type BodyForm = 'jsonapi' | 'json';
+export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
+
+/** What a request carries: the parsed document, its form, and the attachment parts by name (multipart only). */
+export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, SpooledFile>; multipart: boolean };
+
+/** SPEC §3: a body form the gateway does not take is 415, not 400. */
+export class UnsupportedMediaType extends ValidationError {
+  readonly httpStatus = 415;
+  constructor(issue: Issue) {
+    super([issue]);
+  }
+}
+
+const formOf = (type: string | undefined): BodyForm | undefined => (type === JSONAPI ? 'jsonapi' : type === JSON_TYPE ? 'json' : undefined);
+
+function parseJson(text: string, field: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch (e) {
+    throw new ValidationError([{ code: 1, field, text: `${field === '/' ? 'the body' : 'the message part'} is not valid JSON: ${(e as Error).message}` }]);
+  }
+}
+
+/** The form a request answers in, known before its body is read (415 and 413 answers use it too). */
+export function declaredForm(mediaType: string): BodyForm {
+  return formOf(mediaType) ?? 'jsonapi';
+}
+
+/**
+ * Reads the body by its media type (`mediaType` is the Content-Type without parameters, lower case).
+ * `spoolDir` makes the folder for multipart parts; the caller removes it once the request is answered.
+ */
+export async function readRestBody(req: IncomingMessage, mediaType: string, limits: RestLimits, spoolDir: () => Promise<string>): Promise<RestBody> {
+  const form = formOf(mediaType);
+  if (form) {
+    let text: string;
+    try {
+      text = await getRawBody(req, { limit: limits.maxRequestBytes, encoding: 'utf8', length: req.headers['content-length'] });
+    } catch (e) {
+      if ((e as { type?: string }).type !== 'entity.too.large') throw new ValidationError([{ code: 1, field: '/', text: 'the request body could not be read' }]);
+      throw new AttachmentError([limitIssue({ code: 5, field: '/', text: `the request is larger than the limit of ${limits.maxRequestBytes} bytes` })], true);
+    }
+    return { form, doc: parseJson(text, '/'), files: new Map(), multipart: false };
+  }
+  if (!MULTIPART_TYPES.includes(mediaType)) {
+    const text = `Content-Type ${mediaType ? JSON.stringify(mediaType) : '(none)'} is not supported: send ${JSONAPI}, ${JSON_TYPE}, ${MULTIPART_TYPES.join(' or ')}`;
+    throw new UnsupportedMediaType({ code: 1, field: 'Content-Type', text });
+  }
+  const parts = await readMultipart(req, req.headers['content-type']!, limits, await spoolDir());
+  if (!parts.message) throw new ValidationError([{ code: 1, field: partPointer(MESSAGE_PART), text: `a multipart request needs a part named ${MESSAGE_PART} holding the send request` }]);
+  const { text, type } = parts.message;
+  // A message part without its own JSON type (a plain form field) is told apart by JSON:API's top-level `data`.
+  if (type !== undefined && type !== 'text/plain' && !formOf(type)) {
+    throw new UnsupportedMediaType({ code: 1, field: partPointer(MESSAGE_PART), text: `the message part must be ${JSONAPI} or ${JSON_TYPE}, not ${type}` });
+  }
+  const doc = parseJson(text, partPointer(MESSAGE_PART));
+  const messageForm = formOf(type) ?? sniff(doc);
+  return { form: messageForm, doc, files: parts.files, multipart: true };
+}
+
+const sniff = (doc: unknown): BodyForm => (doc !== null && typeof doc === 'object' && 'data' in doc ? 'jsonapi' : 'json');

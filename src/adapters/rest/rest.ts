@@ -1,0 +1,196 @@
+// REST intake (SPEC §3): POST …/send and …/resend in every body form, translated to the core and answered in the caller's form.
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type Router from '@koa/router';
+import type { Context } from 'koa';
+import type { Logger } from 'pino';
+import { AttachmentError, IdempotencyConflict, SendError, toSendError, ValidationError, type Issue } from '../../core/errors.js';
+import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
+import { httpStatusOf } from '../../api/jsonapi.js';
+import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, pointerOf, SEND_TYPES, sendInputFromJson, sendInputsFromJsonApi, type Answer, type Locations } from '../forms/json.js';
+import { isObj } from '../forms/xml-request.js';
+import { attachParts } from './attachments.js';
+import { declaredForm, JSON_TYPE, JSONAPI, readRestBody, UnsupportedMediaType, type BodyForm, type RestBody } from './body.js';
+import type { RestLimits } from './multipart.js';
+
+export type RestOperations = {
+  send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+  resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
+};
+export type RestOptions = RestOperations & {
+  limits: RestLimits;
+  /** Where multipart parts are spooled while a request is handled (one folder per request, removed after). */
+  spoolDir: string;
+  /** The OpenAPI document served at …/openapi.json. */
+  openapiFile: string;
+  log: Logger;
+};
+
+type Op = keyof RestOperations;
+const RESEND_TYPES = ['resendRequest', 'resendRequests'];
+const HEADER_MAX = 255;
+/** How much of a refused upload is still read (at least), and for how long, before the connection is closed. */
+const LINGER_BYTES = 64 * 1024 * 1024;
+const LINGER_MS = 10_000;
+
+/** The HTTP status of SPEC §3 for an error; 415 for a body form the gateway does not take. */
+export const restStatusOf = (e: SendError) => (e instanceof UnsupportedMediaType ? e.httpStatus : httpStatusOf(e));
+
+/** Who is calling, from the headers and the query (SPEC §3); the body's own fields come first. */
+function callerOf(ctx: Context) {
+  const q = (k: string) => (typeof ctx.query[k] === 'string' ? (ctx.query[k] as string) : undefined);
+  const h = (k: string) => ctx.get(k) || undefined;
+  const issues: Issue[] = [];
+  for (const name of ['X-Origin', 'X-Issuer', 'Idempotency-Key', 'X-User-Name']) {
+    if ((h(name)?.length ?? 0) > HEADER_MAX) issues.push({ code: 1, field: name, text: `${name} must be at most ${HEADER_MAX} characters` });
+  }
+  if (issues.length) throw new ValidationError(issues);
+  return {
+    clientHashKey: h('X-Client-Hash-Key') ?? q('clientHashKey'),
+    userName: h('X-User-Name') ?? q('userName'),
+    origin: h('X-Origin'),
+    issuer: h('X-Issuer'),
+    idempotencyKey: h('Idempotency-Key'),
+    authorization: h('Authorization'),
+  };
+}
+
+type Parsed = { batch: boolean; items: SendRequestInput[]; ids: (string | undefined)[]; locations: Locations[] };
+
+function requestsOf(op: Op, body: RestBody): Parsed {
+  if (body.form === 'jsonapi') return sendInputsFromJsonApi(body.doc, op === 'send' ? SEND_TYPES : RESEND_TYPES);
+  return { batch: false, items: [sendInputFromJson(body.doc)], ids: [undefined], locations: [{}] };
+}
+
+/** Runs every item through the core; one item's refusal never stops the others (the batch rule, README). */
+async function runItems(o: RestOptions, op: Op, parsed: Parsed, body: RestBody, caller: ReturnType<typeof callerOf>, ctx: Context): Promise<Answer[]> {
+  const { items, itemIssues, requestIssues } = attachParts(parsed.items, body.files, body.multipart);
+  if (requestIssues.length) {
+    // The whole request is refused: each item's own issues go along, located as that item's (JSON:API pointers).
+    const located = itemIssues.flatMap((list, i) =>
+      list.map((issue) => (body.form === 'jsonapi' ? { ...issue, field: pointerOf(issue.field, parsed.batch ? `/data/${i}` : '/data', parsed.locations[i]) } : issue)),
+    );
+    throw new AttachmentError([...located, ...requestIssues]);
+  }
+  const answers: Answer[] = [];
+  for (const [i, raw] of items.entries()) {
+    if (itemIssues[i]!.length) {
+      answers.push({ ok: false, error: new AttachmentError(itemIssues[i]!) });
+      continue;
+    }
+    const intake: IntakeContext = {
+      intake: 'rest',
+      correlationId: ctx.state.correlationId,
+      origin: caller.origin,
+      issuer: caller.issuer,
+      // One key for a batch: each item keeps its own, so a retried batch finds every stored item again.
+      idempotencyKey: caller.idempotencyKey && (parsed.batch ? `${caller.idempotencyKey}#${i}` : caller.idempotencyKey),
+      authorization: caller.authorization,
+    };
+    const input = { ...raw, clientHashKey: raw.clientHashKey ?? caller.clientHashKey, userName: raw.userName ?? caller.userName };
+    try {
+      answers.push({ ok: true, answer: await o[op](input, intake) });
+    } catch (e) {
+      const error = toSendError(e, intake.correlationId);
+      if (error.status === 9) ctx.state.log.error({ err: e, item: i }, `REST ${op} failed`);
+      answers.push({ ok: false, error: keyFromHeader(error, input, intake) });
+    }
+  }
+  return answers;
+}
+
+/** A conflict over the `Idempotency-Key` header (not the IDEMPOTENCY_KEY param) names the header. */
+function keyFromHeader(e: SendError, input: SendRequestInput, intake: IntakeContext): SendError {
+  const params = Array.isArray(input.params) ? input.params : [];
+  const byParam = params.some((p) => isObj(p) && p.key === 'IDEMPOTENCY_KEY');
+  if (!(e instanceof IdempotencyConflict) || byParam || !intake.idempotencyKey) return e;
+  return new IdempotencyConflict(e.issues[0]!.text.replace(/^IDEMPOTENCY_KEY/, 'Idempotency-Key'), 'Idempotency-Key');
+}
+
+/** 200 when anything was accepted; otherwise the errors' own status (mixed ones: 500 if any is internal, else 400). */
+function batchStatus(answers: Answer[]): number {
+  if (answers.some((a) => a.ok)) return 200;
+  const statuses = new Set(answers.map((a) => (a.ok ? 200 : restStatusOf(a.error))));
+  if (statuses.size === 1) return [...statuses][0]!;
+  return statuses.has(500) ? 500 : 400;
+}
+
+function respond(ctx: Context, form: BodyForm, status: number, body: unknown) {
+  ctx.status = status;
+  ctx.body = body;
+  // Exactly the types of the Hammy samples (koa would add a charset to application/json).
+  ctx.set('Content-Type', form === 'json' ? JSON_TYPE : JSONAPI);
+  // The Hammy sample answers with the caller's own Authorization header.
+  const auth = ctx.get('Authorization');
+  if (auth) ctx.set('Authorization', auth);
+  if (status === 401) ctx.set('WWW-Authenticate', 'Bearer realm="hammy"');
+}
+
+function answerError(ctx: Context, form: BodyForm, err: SendError, maxRequestBytes: number) {
+  const status = restStatusOf(err);
+  const a: Answer = { ok: false, error: err };
+  respond(ctx, form, status, form === 'json' ? plainJsonAnswer(a) : jsonApiAnswer(a, status));
+  if (!ctx.req.readableEnded) discardRest(ctx, Math.max(2 * maxRequestBytes, LINGER_BYTES));
+}
+
+/**
+ * The answer goes out at once, but the rest of an upload refused mid-way is read and dropped: a server
+ * that closes on a client still sending makes its TCP stack reset, and the client loses the answer.
+ * Past `max` more bytes, or LINGER_MS, the connection is closed all the same.
+ */
+function discardRest(ctx: Context, max: number) {
+  let n = 0;
+  const req = ctx.req;
+  const timer = setTimeout(() => req.socket.destroy(), LINGER_MS).unref();
+  req.on('data', (c: Buffer) => {
+    n += c.length;
+    if (n > max) req.socket.destroy();
+  });
+  req.once('end', () => clearTimeout(timer)).once('close', () => clearTimeout(timer));
+  req.resume();
+}
+
+export function restRoutes(router: Router<any>, o: RestOptions) {
+  const openapi = fs.readFile(o.openapiFile, 'utf8').then((t) => JSON.parse(t) as unknown);
+  openapi.catch(() => undefined); // reported when served
+
+  async function handle(ctx: Context, op: Op) {
+    let form = declaredForm(ctx.request.type);
+    let dir: string | undefined;
+    const spool = async () => {
+      await fs.mkdir(o.spoolDir, { recursive: true });
+      return (dir = await fs.mkdtemp(path.join(o.spoolDir, 'rest-')));
+    };
+    try {
+      const caller = callerOf(ctx);
+      const body = await readRestBody(ctx.req, ctx.request.type, o.limits, spool);
+      form = body.form;
+      const parsed = requestsOf(op, body);
+      const answers = await runItems(o, op, parsed, body, caller, ctx);
+      if (parsed.batch) {
+        const status = batchStatus(answers);
+        respond(ctx, form, status, jsonApiBatchAnswer(answers, parsed.ids, restStatusOf, parsed.locations));
+      } else {
+        const a = answers[0]!;
+        const status = a.ok ? 200 : restStatusOf(a.error);
+        respond(ctx, form, status, form === 'json' ? plainJsonAnswer(a) : jsonApiAnswer(a, status, [], parsed.locations[0]));
+      }
+    } catch (e) {
+      const err = toSendError(e, ctx.state.correlationId);
+      if (err.status === 9) ctx.state.log.error({ err: e }, `REST ${op} failed`);
+      answerError(ctx, form, err, o.limits.maxRequestBytes);
+    } finally {
+      // Spooled parts live exactly as long as the request: stored (or refused) by now.
+      if (dir) await fs.rm(dir, { recursive: true, force: true }).catch((err) => ctx.state.log.warn({ err, dir }, 'spool folder not removed'));
+    }
+  }
+
+  for (const v of ['v1', 'v2']) {
+    router.post(`/hammy/json/send/${v}/send`, (ctx) => handle(ctx, 'send'));
+    router.post(`/hammy/json/send/${v}/resend`, (ctx) => handle(ctx, 'resend'));
+  }
+  router.get('/hammy/json/send/v2/openapi.json', async (ctx) => {
+    ctx.type = 'application/json';
+    ctx.body = await openapi;
+  });
+}

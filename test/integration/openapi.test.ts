@@ -1,0 +1,142 @@
+// The OpenAPI 3.1 document of the REST intake is kept true: real requests and answers of the running gateway validate against it.
+import assert from 'node:assert/strict';
+import fs from 'node:fs';
+import path from 'node:path';
+import { Validator } from '@seriousme/openapi-schema-validator';
+import { Ajv2020 } from 'ajv/dist/2020.js';
+import addFormatsModule from 'ajv-formats';
+import { DEMO_KEY, FIXTURES, fixture, fixtureBytes, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { JSONAPI, post, postJson, postJsonApi, postMultipart, RESEND, SEND, type Part, type RestResult } from '../helpers/rest.js';
+
+const FILE = path.join(FIXTURES, '..', 'openapi', 'send-v2.openapi.json');
+const spec = JSON.parse(fs.readFileSync(FILE, 'utf8'));
+const addFormats = addFormatsModule as unknown as (ajv: Ajv2020) => void;
+const ajv = new Ajv2020({ strict: false, allErrors: true });
+addFormats(ajv);
+ajv.addSchema(spec, 'openapi.json');
+
+const esc = (s: string) => s.replace(/~/g, '~0').replace(/\//g, '~1');
+/** Follows `$ref`s inside the document; returns the JSON pointer of where the object really is. */
+function at(pointer: string): { value: any; pointer: string } {
+  let value: any = spec;
+  for (const token of pointer.split('/').slice(1)) value = value?.[token.replace(/~1/g, '/').replace(/~0/g, '~')];
+  if (value && typeof value.$ref === 'string' && value.$ref.startsWith('#/') && Object.keys(value).length === 1) return at(value.$ref.slice(1));
+  return { value, pointer };
+}
+function validate(schemaPointer: string, data: unknown): string | undefined {
+  const check = ajv.compile({ $ref: `openapi.json#${schemaPointer}` });
+  return check(data) ? undefined : ajv.errorsText(check.errors);
+}
+
+type Exchange = { what: string; path: string; method?: string; type: string; request: unknown; requestValid?: boolean; res: RestResult };
+
+/** The request as the document describes it: the body, or for multipart an object of parts (message parsed). */
+const multipartRequest = (parts: Part[]) => Object.fromEntries(parts.map((p) => [p.name, p.name === 'message' ? JSON.parse(String(p.body)) : '(bytes)']));
+
+function checkExchange(x: Exchange) {
+  const op = at(`/paths/${esc(x.path)}/${x.method ?? 'post'}`);
+  assert.ok(op.value, `${x.what}: ${x.path} is documented`);
+  if (x.method !== 'get') {
+    const media = at(`${op.pointer}/requestBody`);
+    const content = media.value.content[x.type];
+    assert.ok(content, `${x.what}: request type ${x.type} is documented`);
+    const problem = validate(`${media.pointer}/content/${esc(x.type)}/schema`, x.request);
+    if (x.requestValid === false) assert.ok(problem, `${x.what}: the document refuses this request too`);
+    else assert.equal(problem, undefined, `${x.what}: request: ${problem}`);
+  }
+  const resp = at(`${op.pointer}/responses/${x.res.status}`);
+  assert.ok(resp.value, `${x.what}: status ${x.res.status} is documented`);
+  const type = x.res.headers.get('content-type')!.split(';')[0]!;
+  assert.ok(resp.value.content[type], `${x.what}: answer type ${type} for ${x.res.status} is documented`);
+  const problem = validate(`${resp.pointer}/content/${esc(type)}/schema`, x.res.json);
+  assert.equal(problem, undefined, `${x.what}: answer ${x.res.status} ${x.res.text}: ${problem}`);
+}
+
+const direct = { recipientName: 'X', recipientEmailAddress: 'x@example.com', mailSubject: 's', mailBody: 'b' };
+const jsonApi = (attributes: Record<string, unknown>) => ({ data: { type: 'sendRequest', attributes } });
+
+describe('OpenAPI document of the REST intake', () => {
+  let gw: TestGateway;
+  before(async () => {
+    gw = await startTestGateway({ MAX_ATTACHMENTS: '2' });
+  });
+  after(async () => gw?.stop());
+  const h = { 'X-Client-Hash-Key': DEMO_KEY };
+
+  it('is a valid OpenAPI 3.1 document, served as written', async () => {
+    const result = await new Validator().validate(FILE);
+    assert.deepEqual(result, { valid: true });
+    const res = await fetch(`${gw.url}/hammy/json/send/v2/openapi.json`);
+    assert.equal(res.status, 200);
+    assert.deepEqual(await res.json(), spec);
+    // The checks below can fail: an answer of another shape does not pass.
+    const accepted = at(`${at(`/paths/${esc(SEND)}/post`).pointer}/responses/200`).pointer;
+    assert.ok(validate(`${accepted}/content/${esc(JSONAPI)}/schema`, { data: { type: 'other', id: 1 }, meta: {} }));
+    assert.ok(validate(`${accepted}/content/application~1json/schema`, { messageId: 'x' }));
+  });
+
+  it('every body form and answer of the send operation matches it', async () => {
+    const ok = { clientHashKey: DEMO_KEY, ...direct };
+    const parts: Part[] = [
+      { name: 'message', type: 'application/json', body: JSON.stringify({ ...ok, attachments: [{ fileName: 'kep.png', attachmentRef: 'kep' }] }) },
+      { name: 'kep', type: 'image/png', body: fixtureBytes('files', 'image.png') },
+    ];
+    const jsonapiSample = JSON.parse(fixture('amqp', 'sample-jsonapi.json'));
+    const plainSample = JSON.parse(fixture('amqp', 'sample-json.json'));
+    const batch = { data: [{ type: 'sendRequest', attributes: direct }, { type: 'sendRequest', attributes: { ...direct, recipientName: null } }] };
+    const dry = jsonApi({ ...ok, params: [{ key: 'DRY_RUN', value: 'true' }] });
+    const exchanges: Exchange[] = [
+      { what: 'JSON:API queue sample', path: SEND, type: JSONAPI, request: jsonapiSample, res: await postJsonApi(gw.url, jsonapiSample, h) },
+      { what: 'plain JSON queue sample', path: SEND, type: 'application/json', request: plainSample, res: await postJson(gw.url, plainSample, h) },
+      { what: 'JSON:API batch with a bad item', path: SEND, type: JSONAPI, request: batch, res: await postJsonApi(gw.url, batch, h) },
+      { what: 'DRY_RUN', path: SEND, type: JSONAPI, request: dry, res: await postJsonApi(gw.url, dry) },
+      { what: 'multipart/form-data', path: SEND, type: 'multipart/form-data', request: multipartRequest(parts), res: await postMultipart(gw.url, parts) },
+      { what: 'multipart/mixed on v1', path: '/hammy/json/send/v1/send', type: 'multipart/mixed', request: multipartRequest(parts), res: await postMultipart(gw.url, parts, {}, 'mixed', '/hammy/json/send/v1/send') },
+    ];
+    const invalid = jsonApi({ ...ok, mailSubject: 'x'.repeat(601), channel: 'FAX' });
+    const unknownType = jsonApi({ ...ok, mailSubject: undefined, mailBody: undefined, messageType: 'NO.SUCH' });
+    const tooMany = { ...ok, attachments: [1, 2, 3].map((i) => ({ fileName: `${i}.txt`, content: 'aGk=' })) };
+    const key = { ...h, 'Idempotency-Key': `oa-${Date.now()}` };
+    await postJsonApi(gw.url, jsonApi(direct), key);
+    const changed = jsonApi({ ...direct, mailBody: 'changed' });
+    exchanges.push(
+      { what: '400 JSON:API', path: SEND, type: JSONAPI, request: invalid, requestValid: false, res: await postJsonApi(gw.url, invalid) },
+      { what: '400 plain', path: SEND, type: 'application/json', request: { ...ok, channel: 'FAX' }, requestValid: false, res: await postJson(gw.url, { ...ok, channel: 'FAX' }) },
+      { what: '401', path: SEND, type: JSONAPI, request: jsonApi(direct), res: await postJsonApi(gw.url, jsonApi(direct), { 'X-Client-Hash-Key': 'nobody' }) },
+      { what: '404 messageType', path: SEND, type: JSONAPI, request: unknownType, res: await postJsonApi(gw.url, unknownType) },
+      { what: '409', path: SEND, type: JSONAPI, request: changed, res: await postJsonApi(gw.url, changed, key) },
+      { what: '413', path: SEND, type: 'application/json', request: tooMany, res: await postJson(gw.url, tooMany) },
+    );
+    await gw.db.knex.schema.renameTable('jobs', 'jobs_gone');
+    try {
+      exchanges.push({ what: '500', path: SEND, type: JSONAPI, request: jsonApi(ok), res: await postJsonApi(gw.url, jsonApi(ok)) });
+    } finally {
+      await gw.db.knex.schema.renameTable('jobs_gone', 'jobs');
+    }
+    const unsupported = await post(gw.url, SEND, 'x', { 'content-type': 'text/plain' });
+    assert.equal(unsupported.status, 415);
+    const resp415 = at(`${at(`/paths/${esc(SEND)}/post`).pointer}/responses/415`);
+    assert.equal(validate(`${resp415.pointer}/content/${esc(JSONAPI)}/schema`, unsupported.json), undefined);
+
+    assert.deepEqual(
+      exchanges.map((x) => x.res.status),
+      [200, 200, 200, 200, 200, 200, 400, 400, 401, 404, 409, 413, 500],
+      exchanges.map((x) => `${x.what}: ${x.res.text}`).join('\n'),
+    );
+    for (const x of exchanges) checkExchange(x);
+  });
+
+  it('the resend operation matches it', async () => {
+    const first = await postJson(gw.url, { clientHashKey: DEMO_KEY, ...direct });
+    const plain = { clientHashKey: DEMO_KEY, messageId: first.json.messageId, recipientEmailAddress: 'new@example.com' };
+    const doc = { data: { type: 'resendRequest', attributes: { messageId: String(first.json.messageId) } } };
+    const missing = { data: { type: 'resendRequest', attributes: { messageId: 99999999 } } };
+    for (const x of [
+      { what: 'resend plain', path: RESEND, type: 'application/json', request: plain, res: await postJson(gw.url, plain, {}, RESEND) },
+      { what: 'resend JSON:API', path: RESEND, type: JSONAPI, request: doc, res: await postJsonApi(gw.url, doc, h, RESEND) },
+      { what: 'resend 404', path: RESEND, type: JSONAPI, request: missing, res: await postJsonApi(gw.url, missing, h, RESEND) },
+    ] as Exchange[]) {
+      checkExchange(x);
+    }
+  });
+});
