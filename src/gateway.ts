@@ -163,6 +163,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       url: config.amqpUrl,
       queue: config.amqpQueue,
       ...config.amqp,
+      maxBytes: config.limits.maxRequestBytes,
       log: log.child({ part: 'amqp' }),
       send: (input, ctx) => acceptSendRequest(deps, input, ctx),
       resend: (input, ctx) => resendMessage(deps, input, ctx),

@@ -14,6 +14,8 @@ export type WorkerOptions = {
   maxAttempts: number;
   retryBaseMs: number;
   lockTimeoutMs: number;
+  /** Told every outcome, for metrics. */
+  onOutcome?: (channel: string, outcome: Outcome) => void;
 };
 
 /** Exponential back-off with jitter, capped at one hour. */
@@ -54,6 +56,7 @@ export function createWorker(o: WorkerOptions) {
       const outcome: Outcome = !message
         ? { kind: 'failed', reason: 'message vanished' }
         : await o.pipeline(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }));
+      if (message) o.onOutcome?.(message.channel, outcome);
       const settled = await settle(job, outcome);
       log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
     } catch (e) {

@@ -18,7 +18,7 @@ export function tempDir(prefix = 'hammy-test-'): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), prefix));
 }
 
-export async function startTestGateway(env: Record<string, string> = {}): Promise<TestGateway> {
+export async function startTestGateway(env: Record<string, string> = {}, opts: { log?: pino.Logger } = {}): Promise<TestGateway> {
   const smtp = new SmtpSink();
   await smtp.start();
   const dataDir = tempDir();
@@ -36,7 +36,7 @@ export async function startTestGateway(env: Record<string, string> = {}): Promis
     RETRY_BASE_MS: '100',
     ...env,
   });
-  const log = pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
+  const log = opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
   const gw = await startGateway(config, { log });
   const stopGateway = gw.stop;
   let halted: Promise<void> | undefined;

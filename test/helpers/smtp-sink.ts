@@ -8,6 +8,8 @@ export type Received = { envelopeFrom: string; envelopeTo: string[]; raw: Buffer
 export type Script = {
   onRcpt?: (address: string) => { code: number; text: string } | undefined;
   onData?: (raw: Buffer) => { code: number; text: string } | 'drop' | undefined;
+  /** A slow server: wait this long before answering DATA. */
+  delayMs?: number;
 };
 
 export class SmtpSink {
@@ -36,6 +38,7 @@ export class SmtpSink {
         stream.on('data', (c: Buffer) => chunks.push(c));
         stream.on('end', async () => {
           const raw = Buffer.concat(chunks);
+          if (this.script.delayMs) await new Promise((r) => setTimeout(r, this.script.delayMs));
           const verdict = this.script.onData?.(raw);
           if (verdict === 'drop') {
             (session as any).__socket?.destroy?.();

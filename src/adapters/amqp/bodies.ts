@@ -1,7 +1,7 @@
 // AMQP bodies (SPEC §8): decode by content_encoding, read by content_type, answer in the request's own form.
 import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
-import { ValidationError, type SendError } from '../../core/errors.js';
+import { AttachmentError, limitIssue, SendError, ValidationError } from '../../core/errors.js';
 import type { Param, SendRequestInput } from '../../core/send-request.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, sendInputFromJson, sendInputsFromJsonApi, type Answer } from '../forms/json.js';
 import { isObj, resendInputFromXml, sendInputFromXml } from '../forms/xml-request.js';
@@ -24,14 +24,19 @@ export function formOf(contentType: string | undefined): BodyForm | undefined {
  * content_encoding is a transfer coding (gzip, deflate, br, identity); producers also put a charset there
  * (the Hammy page leaves it open), so a known charset is honoured too.
  */
-export function decodeBody(body: Buffer, contentEncoding: string | undefined, contentType: string | undefined): string {
+export function decodeBody(body: Buffer, contentEncoding: string | undefined, contentType: string | undefined, maxBytes = Infinity): string {
   const enc = (contentEncoding ?? '').trim().toLowerCase();
+  const tooLarge = () => new AttachmentError([limitIssue({ code: 5, field: 'body', text: `the message is larger than the limit of ${maxBytes} bytes` })]);
+  if (body.length > maxBytes) throw tooLarge();
   let bytes = body;
+  // maxOutputLength: a small compressed bomb cannot inflate past the limit.
+  const opts = Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {};
   try {
-    if (enc === 'gzip' || enc === 'x-gzip') bytes = gunzipSync(body);
-    else if (enc === 'deflate') bytes = inflateSync(body);
-    else if (enc === 'br') bytes = brotliDecompressSync(body);
-  } catch {
+    if (enc === 'gzip' || enc === 'x-gzip') bytes = gunzipSync(body, opts);
+    else if (enc === 'deflate') bytes = inflateSync(body, opts);
+    else if (enc === 'br') bytes = brotliDecompressSync(body, opts);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge();
     throw unreadable(`the body is not valid ${enc} data`, 'content_encoding');
   }
   const charset = ['', 'identity', 'gzip', 'x-gzip', 'deflate', 'br'].includes(enc)
@@ -73,6 +78,16 @@ export type ParsedRequest = { batch: boolean; items: SendRequestInput[]; ids: (s
 
 /** The request(s) a message carries; throws a ValidationError naming what is unreadable. */
 export function readRequest(method: Method, form: BodyForm, text: string): ParsedRequest {
+  try {
+    return readRequestUnchecked(method, form, text);
+  } catch (e) {
+    if (e instanceof SendError) throw e;
+    // e.g. a RangeError from absurd nesting: the body is unreadable, not the gateway broken.
+    throw unreadable('the body could not be read (too deeply nested?)');
+  }
+}
+
+function readRequestUnchecked(method: Method, form: BodyForm, text: string): ParsedRequest {
   if (form === 'xml') {
     const doc = parseXml(text);
     const root = method === 'Send_V2_Send' ? 'sendMailRequest' : 'resendMailRequest';

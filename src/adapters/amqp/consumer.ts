@@ -15,6 +15,8 @@ export type AmqpOptions = {
   replyExchange: string;
   maxAttempts: number;
   retryDelayMs: number;
+  /** The largest body taken, compressed or inflated (MAX_REQUEST_BYTES). */
+  maxBytes: number;
   log: Logger;
   send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
   resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
@@ -60,7 +62,7 @@ export async function startAmqpIntake(o: AmqpOptions) {
         throw new ValidationError([{ code: 1, field: 'X-Method-Name', text: `X-Method-Name must be ${METHODS.join(' or ')}, got ${JSON.stringify(method)}` }]);
       }
       if (!form) throw new ValidationError([{ code: 1, field: 'content_type', text: `content_type must be application/xml, application/json or application/vnd.api+json, got ${JSON.stringify(p.contentType ?? null)}` }]);
-      const parsed = readRequest(method, form, decodeBody(msg.content, p.contentEncoding, p.contentType));
+      const parsed = readRequest(method, form, decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes));
       const run = method === 'Send_V2_Send' ? o.send : o.resend;
       const answers: Answer[] = [];
       for (const [i, item] of parsed.items.entries()) {

@@ -1,0 +1,65 @@
+// Prometheus metrics (prom-client): intake outcomes and latency, deliveries per channel, queue depth and age.
+import type { Knex } from 'knex';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import type { Outcome } from './channels/channel.js';
+import { toSendError } from './core/errors.js';
+import type { IntakeContext, SendAnswer, SendRequestInput } from './core/send-request.js';
+
+export type Operation = (input: SendRequestInput, ctx: IntakeContext) => Promise<SendAnswer>;
+
+export function createMetrics(knex: Knex) {
+  // One registry per gateway: several gateways may live in one process (tests, a worker beside an intake).
+  const registry = new Registry();
+  collectDefaultMetrics({ register: registry, prefix: 'hammy_' });
+  const requests = new Counter({ name: 'hammy_requests_total', help: 'Send and resend requests by intake, operation and SPEC §7 status code', labelNames: ['intake', 'operation', 'code'], registers: [registry] });
+  const latency = new Histogram({
+    name: 'hammy_request_duration_seconds',
+    help: 'Time to accept (validate, render, store) a request, by intake',
+    labelNames: ['intake', 'operation'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    registers: [registry],
+  });
+  const deliveries = new Counter({ name: 'hammy_deliveries_total', help: 'Delivery attempts by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] });
+  new Gauge({
+    name: 'hammy_queue_depth',
+    help: 'Delivery jobs waiting or in progress',
+    registers: [registry],
+    async collect() {
+      const r = await knex.raw('select count(*)::int as n from jobs').catch(() => undefined);
+      if (r) this.set(r.rows[0].n);
+    },
+  });
+  new Gauge({
+    name: 'hammy_oldest_job_age_seconds',
+    help: 'Age of the oldest delivery job still queued',
+    registers: [registry],
+    async collect() {
+      const r = await knex.raw('select coalesce(extract(epoch from now() - min(created_at)), 0) as s from jobs').catch(() => undefined);
+      if (r) this.set(Number(r.rows[0].s));
+    },
+  });
+
+  return {
+    registry,
+    /** Wraps a core operation so every intake is counted the same way, whatever its wire. */
+    track(operation: 'send' | 'resend', fn: Operation): Operation {
+      return async (input, ctx) => {
+        const end = latency.startTimer({ intake: ctx.intake, operation });
+        try {
+          const answer = await fn(input, ctx);
+          requests.inc({ intake: ctx.intake, operation, code: '0' });
+          return answer;
+        } catch (e) {
+          requests.inc({ intake: ctx.intake, operation, code: String(toSendError(e, ctx.correlationId).status) });
+          throw e;
+        } finally {
+          end();
+        }
+      };
+    },
+    delivery(channel: string, outcome: Outcome) {
+      deliveries.inc({ channel, outcome: outcome.kind });
+    },
+  };
+}
+export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,0 +1,183 @@
+// Faults under load from all three intakes, each ending with the books balanced (issue: reliability battery).
+import assert from 'node:assert/strict';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import path from 'node:path';
+import { AMQP_URL } from '../helpers/amqp.js';
+import { PG_URL, eventually, startTestGateway, tempDir, type TestGateway } from '../helpers/gateway.js';
+import { envelope, postSoap } from '../helpers/soap.js';
+import { balance, type Books } from './books.js';
+import { amqpLoad, newTally, restLoop, soapLoop, type Tally } from './load.js';
+import { recordScenario } from './results.js';
+
+const ROOT = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../..');
+const sh = (cmd: string, args: string[]) => execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+const pgCluster = () => fs.readdirSync('/etc/postgresql')[0]!;
+
+function report(name: string, t: Tally, books: Books, extra: Record<string, unknown> = {}) {
+  recordScenario(name, { requests: t.sent, accepted: t.accepted.size, refused: Object.fromEntries(t.refused), transportErrors: t.errors, ...books, ...extra });
+  assert.equal(books.lost, 0, `${name}: nothing accepted is lost`);
+}
+
+describe('reliability: faults under load', function () {
+  this.timeout(180000);
+
+  it('RabbitMQ stopped and started mid-load (rabbitmqctl stop_app / start_app)', async () => {
+    const queue = `rel.rabbit.${randomBytes(3).toString('hex')}`;
+    const gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue, AMQP_PREFETCH: '8' });
+    try {
+      await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'consuming');
+      const t = newTally();
+      const stopAt = Date.now() + 6000;
+      const loops = Promise.all([soapLoop(gw.url, 'rabbit', () => Date.now() < stopAt, t), restLoop(gw.url, 'rabbit', () => Date.now() < stopAt, t), amqpLoad(queue, 'rabbit', 60, t, 6000)]);
+      await new Promise((r) => setTimeout(r, 1500));
+      sh('rabbitmqctl', ['-q', 'stop_app']);
+      await new Promise((r) => setTimeout(r, 2000));
+      const health = await (await fetch(`${gw.url}/health`)).json();
+      sh('rabbitmqctl', ['-q', 'start_app']);
+      await loops;
+      const books = await balance(gw.db.knex, gw.smtp, [...t.accepted]);
+      report('RabbitMQ stop_app/start_app mid-load', t, books, { amqpStateDuringOutage: health.parts.amqp.state });
+      assert.notEqual(health.parts.amqp.state, 'consuming');
+      assert.equal(health.status, 'ready', 'SOAP, REST and delivery keep going without the broker');
+      assert.equal(books.duplicates, 0);
+      assert.ok(t.accepted.size >= 60, 'the queue requests were all answered after the broker came back');
+      await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 30000, 'reconnected');
+    } finally {
+      try {
+        sh('rabbitmqctl', ['-q', 'start_app']);
+      } catch {
+        /* already running */
+      }
+      await gw.stop();
+    }
+  });
+
+  it('PostgreSQL restarted mid-load: intakes answer code 9 while it is down and recover by themselves', async () => {
+    const queue = `rel.pg.${randomBytes(3).toString('hex')}`;
+    const gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue, AMQP_MAX_ATTEMPTS: '30', AMQP_RETRY_DELAY_MS: '200' });
+    try {
+      await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'consuming');
+      const t = newTally();
+      const stopAt = Date.now() + 8000;
+      const loops = Promise.all([soapLoop(gw.url, 'pg', () => Date.now() < stopAt, t), restLoop(gw.url, 'pg', () => Date.now() < stopAt, t), amqpLoad(queue, 'pg', 40, t, 8000)]);
+      await new Promise((r) => setTimeout(r, 1500));
+      sh('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'stop', '-m', 'fast']);
+      await new Promise((r) => setTimeout(r, 1500));
+      const down = await fetch(`${gw.url}/health`);
+      sh('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'start']);
+      await loops;
+      const books = await balance(gw.db.knex, gw.smtp, [...t.accepted]);
+      report('PostgreSQL stopped and started mid-load', t, books, { healthWhileDown: down.status });
+      assert.equal(down.status, 503, '/health is not ready while the database is away');
+      assert.ok((t.refused.get(9) ?? 0) > 0, 'requests during the outage answered code 9');
+      assert.equal([...t.refused.keys()].filter((c) => c !== 9).length, 0, 'no other refusal');
+      assert.equal(books.duplicates, 0);
+      assert.equal((await fetch(`${gw.url}/health`)).status, 200, 'ready again');
+      const after = await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'aa87cd4bcd3445bbc4', recipientEmailAddress: 'after@example.com', recipientName: 'A', mailSubject: 'after', mailBody: 'b' }));
+      assert.equal(after.code, 0);
+    } finally {
+      try {
+        sh('pg_ctlcluster', ['--skip-systemctl-redirect', pgCluster(), 'main', 'start']);
+      } catch {
+        /* already running */
+      }
+      await gw.stop();
+    }
+  });
+
+  it('the worker process SIGKILLed mid-delivery, then restarted', async () => {
+    const gw = await startTestGateway({ WORKER: 'false' });
+    let worker: ChildProcess | undefined;
+    const startWorker = () => {
+      const p = spawn(process.execPath, [path.join(ROOT, 'dist', 'src', 'main.js'), '--worker-only'], {
+        env: { ...process.env, DATABASE_URL: PG_URL, DB_SCHEMA: gw.schema, DATA_DIR: gw.dataDir, SMTP_URL: gw.smtp.url, AMQP_URL: 'off', WORKER_POLL_MS: '20', WORKER_CONCURRENCY: '8', JOB_LOCK_TIMEOUT_MS: '2000', LOG_LEVEL: 'silent' },
+        stdio: 'ignore',
+      });
+      return p;
+    };
+    try {
+      // A slow SMTP server, so the kill lands while mails are in flight.
+      gw.smtp.script.delayMs = 100;
+      const t = newTally();
+      const stopAt = Date.now() + 3000;
+      await Promise.all([soapLoop(gw.url, 'kill', () => Date.now() < stopAt, t), restLoop(gw.url, 'kill', () => Date.now() < stopAt, t)]);
+      worker = startWorker();
+      await eventually(async () => gw.smtp.received.length >= 5, 20000, 'some mails out');
+      worker.kill('SIGKILL');
+      await new Promise((r) => worker!.once('exit', r));
+      const atKill = gw.smtp.received.length;
+      const locked = Number((await gw.db.knex('jobs').whereNotNull('locked_by').count('* as n'))[0]!.n);
+      worker = startWorker();
+      const books = await balance(gw.db.knex, gw.smtp, [...t.accepted], 90000);
+      report('delivery worker SIGKILLed mid-delivery and restarted', t, books, { mailsBeforeKill: atKill, jobsLockedAtKill: locked });
+      assert.equal(books.sent, t.accepted.size);
+      // A mail the SMTP server took just before the kill, whose SENT was never recorded, goes again:
+      // at most the deliveries in flight at that moment (the worker's concurrency).
+      assert.ok(books.duplicates <= 8, `duplicates ${books.duplicates} bounded by what was in flight`);
+    } finally {
+      worker?.kill('SIGKILL');
+      await gw.stop();
+    }
+  });
+
+  it('SMTP 421/451 for a while then recovering; 550 for some recipients; the connection dropped after DATA', async () => {
+    const gw = await startTestGateway({ RETRY_BASE_MS: '200', RETRY_MAX_ATTEMPTS: '10' });
+    try {
+      let busyUntil = Date.now() + 2500;
+      let drops = 0;
+      gw.smtp.script.onRcpt = (a) => (a.startsWith('bounce') ? { code: 550, text: 'no such user' } : undefined);
+      gw.smtp.script.onData = (raw) => {
+        if (Date.now() < busyUntil) return raw.length % 2 ? { code: 421, text: 'busy' } : { code: 451, text: 'try later' };
+        if (raw.includes('Subject: smtp drop') && drops++ < 3) return 'drop';
+        return undefined;
+      };
+      const t = newTally();
+      const ids: number[] = [];
+      for (let i = 0; i < 30; i++) {
+        const to = i % 10 === 0 ? `bounce${i}@example.com` : `ok${i}@example.com`;
+        const r = await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'aa87cd4bcd3445bbc4', recipientEmailAddress: to, recipientName: 'S', mailSubject: i % 7 === 0 ? 'smtp drop' : `smtp ${i}`, mailBody: 'b' }));
+        t.sent++;
+        if (r.code === 0) {
+          t.accepted.add(r.messageId!);
+          ids.push(r.messageId!);
+        }
+      }
+      const books = await balance(gw.db.knex, gw.smtp, ids, 60000);
+      busyUntil = 0;
+      report('SMTP 4xx for a while, 550 for some recipients, connection dropped after DATA', t, books);
+      assert.equal(books.failed, 3, 'the three 550 recipients FAILED at once');
+      assert.equal(books.sent, 27);
+      const retried = Number((await gw.db.knex('message_events').where({ status: 'RETRYING' }).whereIn('message_id', ids).countDistinct('message_id as n'))[0]!.n);
+      assert.ok(retried > 0, 'the 4xx period was retried');
+      assert.equal(books.duplicates, 0);
+    } finally {
+      await gw.stop();
+    }
+  });
+
+  it('print and archive output unwritable: RETRYING with the reason, never a crash; delivered once fixed', async () => {
+    const blocked = tempDir('blocked-');
+    const notADir = path.join(blocked, 'print-is-a-file');
+    fs.writeFileSync(notADir, 'x');
+    const gw = await startTestGateway({ PRINT_DIR: path.join(notADir, 'out'), ARCHIVE_DIR: path.join(notADir, 'archive'), RETRY_BASE_MS: '300', RETRY_MAX_ATTEMPTS: '20' });
+    try {
+      const letter = await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'aa87cd4bcd3445bbc4', channel: 'POST', recipientName: 'P', recipientPostalAddress: 'Fő utca 1.;1011 Budapest', letterType: 'NORMAL', mailSubject: 'unwritable', mailBody: 'b' }));
+      const archived = await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'aa87cd4bcd3445bbc4', recipientEmailAddress: 'a@example.com', recipientName: 'A', mailSubject: 'unwritable archive', mailBody: 'b' }, { attachments: `<attachment><fileName>x.pdf</fileName><content>${fs.readFileSync(path.join(ROOT, 'fixtures/files/minta.pdf')).toString('base64')}</content><archivingExpected>true</archivingExpected><properties><property><key>ARCHIVE_TARGET</key><value>FS</value></property></properties></attachment>` }));
+      assert.equal(letter.code, 0);
+      assert.equal(archived.code, 0, archived.raw);
+      await eventually(async () => (await gw.db.knex('message_events').where({ message_id: letter.messageId, status: 'RETRYING' }).first()) && (await gw.db.knex('message_events').where({ message_id: archived.messageId, status: 'RETRYING' }).first()), 20000, 'RETRYING');
+      const reasons = await gw.db.knex('message_events').whereIn('message_id', [letter.messageId, archived.messageId]).andWhere({ status: 'RETRYING' }).pluck('reason');
+      assert.ok(reasons.some((r: string) => /print outbox not writable: ENOTDIR/.test(r)), reasons.join(' | '));
+      assert.ok(reasons.some((r: string) => /archiving failed: ENOTDIR/.test(r)), reasons.join(' | '));
+      assert.equal((await fetch(`${gw.url}/health`)).status, 200, 'the gateway is up');
+      fs.rmSync(notADir);
+      const books = await balance(gw.db.knex, gw.smtp, [letter.messageId!, archived.messageId!], 60000);
+      report('print/archive folder unwritable (ENOTDIR), then fixed', { accepted: new Set([letter.messageId!, archived.messageId!]), refused: new Map(), errors: 0, sent: 2 }, books);
+      assert.equal(books.sent, 2);
+    } finally {
+      await gw.stop();
+    }
+  });
+});
