@@ -77,7 +77,8 @@ export function pageOf<R extends { id: number }>(rows: R[], size: number, path: 
   if (rows.length > size) {
     const q = new URLSearchParams(querystring);
     q.set('page[after]', encodeCursor(items.at(-1)!.id));
-    next = `${path}?${q.toString()}`;
+    // Brackets kept readable, as JSON:API writes page[after]; koa reads both forms.
+    next = `${path}?${q.toString().replace(/%5B/gi, '[').replace(/%5D/gi, ']')}`;
   }
   return { items, links: { self, next } };
 }
