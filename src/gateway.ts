@@ -127,7 +127,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       routes: [
         (r) => portalRoutes(r, createPortalStore(db.knex)),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
-        (r) => restRoutes(r, { send: (input, ctx) => acceptSendRequest(deps, input, ctx), resend: (input, ctx) => resendMessage(deps, input, ctx), limits: config.limits, spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
+        (r) => restRoutes(r, { send: (input, ctx) => acceptSendRequest(deps, input, ctx), resend: (input, ctx) => resendMessage(deps, input, ctx), limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex)),
         ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex))] : []),

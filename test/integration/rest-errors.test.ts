@@ -175,6 +175,24 @@ describe('REST errors (SPEC §3, §7)', () => {
       await nothingStored();
     });
 
+    it("a client's own higher limit applies when its key comes in a header; a lower one is the core's to enforce", async () => {
+      await gw.db.knex('clients').insert([
+        { hash_key: 'big-files', name: 'Big', default_from_address: 'big@example.com', max_attachment_bytes: 10000 },
+        { hash_key: 'small-files', name: 'Small', default_from_address: 'small@example.com', max_attachment_bytes: 100 },
+      ]);
+      const parts = (key?: string): Part[] => [
+        message({ ...refsDoc('f'), data: { ...refsDoc('f').data, attributes: { ...direct, clientHashKey: key } } }),
+        { name: 'f', type: 'application/octet-stream', body: Buffer.alloc(5000, 2) },
+      ];
+      const a = await postMultipart(gw.url, parts(), { 'X-Client-Hash-Key': 'big-files' });
+      assert.equal(a.status, 200, JSON.stringify(a.json));
+      const b = await postMultipart(gw.url, parts('big-files'));
+      assert.deepEqual([b.status, pointers(b)], [413, ['/parts/f']], 'a key in the body comes too late for the parse: the default limit holds');
+      const c = await postMultipart(gw.url, parts(), { 'X-Client-Hash-Key': 'small-files' });
+      assert.deepEqual([c.status, c.json.meta.responseStatus.code], [413, 5]);
+      assert.equal(await count(), countBefore + 1);
+    });
+
     it('a streaming part over the limit is answered while it still arrives: the rest of the upload is never read', async () => {
       const m = multipart([message(refsDoc('big'))]);
       const open = Buffer.concat([m.body.subarray(0, m.body.lastIndexOf('--hammy')), Buffer.from(`--${m.contentType.split('boundary=')[1]}\r\nContent-Disposition: form-data; name="big"\r\nContent-Type: application/octet-stream\r\n\r\n`)]);

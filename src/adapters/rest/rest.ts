@@ -19,6 +19,8 @@ export type RestOperations = {
 };
 export type RestOptions = RestOperations & {
   limits: RestLimits;
+  /** A client's own attachment limits (null: the global ones), looked up when its key is in a header or the query. */
+  clientLimits?: (hashKey: string) => Promise<{ maxAttachments: number | null; maxAttachmentBytes: number | null } | undefined>;
   /** Where multipart parts are spooled while a request is handled (one folder per request, removed after). */
   spoolDir: string;
   /** The OpenAPI document served at …/openapi.json. */
@@ -107,6 +109,19 @@ function keyFromHeader(e: SendError, input: SendRequestInput, intake: IntakeCont
   return new IdempotencyConflict(e.issues[0]!.text.replace(/^IDEMPOTENCY_KEY/, 'Idempotency-Key'), 'Idempotency-Key');
 }
 
+/**
+ * The limits a multipart body is parsed with: the client's own when its key arrives before the body (so a
+ * client allowed more than the default is not cut short by it); the core checks the client's limits again.
+ */
+async function parseLimits(o: RestOptions, hashKey: string | undefined): Promise<RestLimits> {
+  const own = hashKey && o.clientLimits ? await o.clientLimits(hashKey) : undefined;
+  return {
+    maxAttachments: own?.maxAttachments ?? o.limits.maxAttachments,
+    maxAttachmentBytes: own?.maxAttachmentBytes ?? o.limits.maxAttachmentBytes,
+    maxRequestBytes: o.limits.maxRequestBytes,
+  };
+}
+
 /** 200 when anything was accepted; otherwise the errors' own status (mixed ones: 500 if any is internal, else 400). */
 function batchStatus(answers: Answer[]): number {
   if (answers.some((a) => a.ok)) return 200;
@@ -163,7 +178,7 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
     };
     try {
       const caller = callerOf(ctx);
-      const body = await readRestBody(ctx.req, ctx.request.type, o.limits, spool);
+      const body = await readRestBody(ctx.req, ctx.request.type, await parseLimits(o, caller.clientHashKey), spool);
       form = body.form;
       const parsed = requestsOf(op, body);
       const answers = await runItems(o, op, parsed, body, caller, ctx);
