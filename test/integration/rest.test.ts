@@ -165,11 +165,14 @@ describe('REST intake (SPEC §3)', () => {
   });
 
   describe('traceability and idempotency', () => {
-    it('X-Origin, X-Issuer and the user are stored with the message', async () => {
+    it('X-Origin, X-Issuer and the user are stored with the message and shown by the status API', async () => {
       const r = await postJson(gw.url, { ...direct }, { 'X-Client-Hash-Key': DEMO_KEY, 'X-Origin': 'crm-prod', 'X-Issuer': 'kovacs.janos', 'X-User-Name': 'ugyintezo1' });
       assert.equal(r.status, 200, r.text);
       const m = await row(r.json.messageId);
       assert.deepEqual([m.origin, m.issuer, m.user_name, m.correlation_id], ['crm-prod', 'kovacs.janos', 'ugyintezo1', r.headers.get('x-correlation-id')]);
+      const status = await fetch(`${gw.url}/hammy/json/send/v2/messages/${r.json.messageId}`, { headers: { 'X-Client-Hash-Key': DEMO_KEY } });
+      const a = (await status.json()).data.attributes;
+      assert.deepEqual([a.origin, a.issuer, a.userName, a.intake], ['crm-prod', 'kovacs.janos', 'ugyintezo1', 'rest'], 'visible in its status later');
     });
 
     it('Idempotency-Key: the same payload returns the first messageId, another payload is 409 code 4 naming the header', async () => {
