@@ -28,6 +28,7 @@ import type { SigningCertificate } from './documents/signing.js';
 import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
 import { createPipeline } from './worker/pipeline.js';
+import { createMetrics, metricsRoute } from './metrics.js';
 import type { Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
 import type { ChannelName } from './core/send-request.js';
@@ -95,11 +96,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
 
   const channels = createChannels(config, db);
+  const metrics = createMetrics(db.knex);
   let worker: Worker | undefined;
   if (opts.worker ?? config.worker.enabled) {
     const jobs = createJobStore(db.knex);
     const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs });
-    worker = createWorker({ jobs, pipeline, log: log.child({ part: 'worker' }), ...config.worker });
+    worker = createWorker({ jobs, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: metrics.delivery });
     worker.start();
   }
 
@@ -111,15 +113,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     onStored: () => worker?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };
+  // Every intake calls the core through these, so each is counted and timed the same way.
+  const send = metrics.track('send', (input, ctx) => acceptSendRequest(deps, input, ctx));
+  const resend = metrics.track('resend', (input, ctx) => resendMessage(deps, input, ctx));
 
   let server: http.Server | undefined;
   let amqpIntake: AmqpIntake | undefined;
   let url = '';
   if (opts.http !== false) {
-    const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), {
-      send: (input, ctx) => acceptSendRequest(deps, input, ctx),
-      resend: (input, ctx) => resendMessage(deps, input, ctx),
-    }, log.child({ part: 'soap' }));
+    const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), { send, resend }, log.child({ part: 'soap' }));
     const app = createHttpApp({
       log,
       soap,
@@ -127,9 +129,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       routes: [
         (r) => portalRoutes(r, createPortalStore(db.knex)),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
-        (r) => restRoutes(r, { send: (input, ctx) => acceptSendRequest(deps, input, ctx), resend: (input, ctx) => resendMessage(deps, input, ctx), limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
+        (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex)),
+        (r) => metricsRoute(r, metrics),
         ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex))] : []),
       ],
       health: async () => {
@@ -165,8 +168,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ...config.amqp,
       maxBytes: config.limits.maxRequestBytes,
       log: log.child({ part: 'amqp' }),
-      send: (input, ctx) => acceptSendRequest(deps, input, ctx),
-      resend: (input, ctx) => resendMessage(deps, input, ctx),
+      send,
+      resend,
       httpStatusOf,
     });
   }

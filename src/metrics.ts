@@ -1,4 +1,5 @@
 // Prometheus metrics (prom-client): intake outcomes and latency, deliveries per channel, queue depth and age.
+import type Router from '@koa/router';
 import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { Outcome } from './channels/channel.js';
@@ -63,3 +64,11 @@ export function createMetrics(knex: Knex) {
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** GET /metrics in the Prometheus text format. */
+export function metricsRoute(router: Router<any>, metrics: Metrics) {
+  router.get('/metrics', async (ctx) => {
+    ctx.type = metrics.registry.contentType;
+    ctx.body = await metrics.registry.metrics();
+  });
+}

@@ -18,6 +18,9 @@ export type WorkerOptions = {
   onOutcome?: (channel: string, outcome: Outcome) => void;
 };
 
+const SETTLE_TRIES = 40; // about three minutes of a database outage
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 /** Exponential back-off with jitter, capped at one hour. */
 export function backoffMs(attempts: number, baseMs: number): number {
   const raw = Math.min(baseMs * 2 ** Math.min(attempts - 1, 20), 3600_000);
@@ -51,17 +54,31 @@ export function createWorker(o: WorkerOptions) {
 
   async function deliver(job: ClaimedJob) {
     const log = o.log.child({ messageId: job.messageId, attempt: job.attempts });
+    let outcome: Outcome;
     try {
       const message = await o.jobs.loadForDelivery(job.messageId);
-      const outcome: Outcome = !message
+      outcome = !message
         ? { kind: 'failed', reason: 'message vanished' }
         : await o.pipeline(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }));
       if (message) o.onOutcome?.(message.channel, outcome);
-      const settled = await settle(job, outcome);
-      log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
     } catch (e) {
-      // The database went away mid-settle: the lock times out and the job runs again (SPEC §4: never lost).
-      log.error({ err: e }, 'delivery could not be recorded; the job will be retried after its lock expires');
+      outcome = { kind: 'retry', reason: `database unavailable: ${(e as Error).message}` };
+    }
+    // What happened must be recorded, not done again (a mail the SMTP server took is not sent twice): while
+    // the database is away, keep trying to settle. Only if this process dies does the lock time out and the job run again.
+    for (let i = 0; ; i++) {
+      try {
+        const settled = await settle(job, outcome);
+        log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
+        return;
+      } catch (e) {
+        if (i >= (running ? SETTLE_TRIES : 3)) {
+          log.error({ err: e }, 'delivery could not be recorded; the job runs again after its lock expires');
+          return;
+        }
+        log.warn({ err: (e as Error).message, try: i + 1 }, 'delivery not recorded yet; trying again');
+        await sleep(Math.min(250 * 2 ** i, 5000));
+      }
     }
   }
 

@@ -227,7 +227,8 @@ describe('REST intake (SPEC §3)', () => {
       }
       assert.equal(two.meta.responseStatus.code, 1);
       assert.deepEqual(two.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['recipientEmailAddress', 'recipientName']);
-      assert.deepEqual(r.json.errors.map((e: any) => e.source.pointer).sort(), ['/data/1/attributes/recipientEmailAddress', '/data/1/attributes/recipientName']);
+      assert.deepEqual(two.meta.errors.map((e: any) => e.source.pointer).sort(), ['/data/1/attributes/recipientEmailAddress', '/data/1/attributes/recipientName']);
+      assert.equal(r.json.errors, undefined, 'JSON:API: data or errors, never both');
       assert.equal(r.json.meta.total, 3);
       assert.equal((await mailOf(Number(one.id))).subject, 'batch 1');
       const third = await mailOf(Number(three.id));
@@ -239,6 +240,7 @@ describe('REST intake (SPEC §3)', () => {
       const r = await postJsonApi(gw.url, { data: [{ type: 'sendRequest', attributes: { ...direct, recipientName: null } }, { type: 'sendRequests', attributes: { ...direct, mailBody: null } }] }, { 'X-Client-Hash-Key': DEMO_KEY });
       assert.equal(r.status, 400);
       assert.deepEqual(r.json.errors.map((e: any) => e.source.pointer), ['/data/0/attributes/recipientName', '/data/1/attributes/mailBody']);
+      assert.equal(r.json.data, undefined);
     });
   });
 

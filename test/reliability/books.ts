@@ -12,9 +12,11 @@ export async function balance(knex: Knex, smtp: SmtpSink | undefined, acceptedId
   const ids = [...new Set(acceptedIds)];
   const until = Date.now() + ms;
   let rows: { id: number; status: string }[] = [];
+  // Final = its delivery job is gone (an EMAIL message passes through ARCHIVED on its way to SENT).
   for (;;) {
     rows = ids.length ? await knex('messages').whereIn('id', ids).select('id', 'status') : [];
-    if (rows.length === ids.length && rows.every((r) => FINAL.includes(r.status))) break;
+    const waiting = ids.length ? Number((await knex('jobs').whereIn('message_id', ids).count('* as n'))[0]!.n) : 0;
+    if (rows.length === ids.length && waiting === 0 && rows.every((r) => FINAL.includes(r.status))) break;
     if (Date.now() > until) break;
     await new Promise((r) => setTimeout(r, 100));
   }

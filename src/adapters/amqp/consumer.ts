@@ -73,6 +73,7 @@ export async function startAmqpIntake(o: AmqpOptions) {
           idempotencyKey: p.messageId ? (parsed.batch ? `${p.messageId}#${i}` : String(p.messageId)) : undefined,
           origin: header(p.headers, 'X-Origin'),
           issuer: header(p.headers, 'X-Issuer'),
+          authorization: header(p.headers, 'Authorization'),
         };
         const input = { ...item, clientHashKey: item.clientHashKey ?? header(p.headers, 'X-Client-Hash-Key'), userName: item.userName ?? header(p.headers, 'X-User-Name') };
         try {

@@ -154,20 +154,20 @@ export function jsonApiAnswer(a: Answer, httpStatus: number, params: Param[] = [
  * refused items are also listed in `errors`, their pointers under `/data/<i>`.
  */
 export function jsonApiBatchAnswer(answers: Answer[], ids: (string | undefined)[], httpStatusOf: (e: SendError) => number, at: Locations[] = []) {
+  const errorsOf = (a: Extract<Answer, { ok: false }>, i: number) => jsonApiErrors(a.error, httpStatusOf(a.error), `/data/${i}`, at[i]);
+  const refused = answers.flatMap((a, i) => (a.ok ? [] : [{ a, i }]));
+  const meta = {
+    total: answers.length,
+    params: [],
+    responseStatus: refused.length ? { code: refused[0]!.a.error.status, messages: refused.flatMap(({ a }) => a.error.issues) } : { code: 0, messages: [] },
+  };
+  // JSON:API allows `data` or `errors`, never both: with anything accepted, each refused item carries its
+  // own error objects in its meta; with nothing accepted, the answer is the errors alone.
+  if (refused.length === answers.length) return { errors: refused.flatMap(({ a, i }) => errorsOf(a, i)), meta };
   const data = answers.map((a, i) =>
     a.ok
       ? { type: 'sendResponse', id: String(a.answer.messageId), attributes: {}, meta: { responseStatus: statusOf(a), params: a.answer.params } }
-      : { type: 'sendResponse', id: ids[i] ?? `item-${i}`, attributes: {}, meta: { responseStatus: statusOf(a) } },
+      : { type: 'sendResponse', id: ids[i] ?? `item-${i}`, attributes: {}, meta: { responseStatus: statusOf(a), errors: errorsOf(a, i) } },
   );
-  const errors = answers.flatMap((a, i) => (a.ok ? [] : jsonApiErrors(a.error, httpStatusOf(a.error), `/data/${i}`, at[i])));
-  const refused = answers.filter((a): a is Extract<Answer, { ok: false }> => !a.ok);
-  return {
-    data,
-    ...(errors.length ? { errors } : {}),
-    meta: {
-      total: answers.length,
-      params: [],
-      responseStatus: refused.length ? { code: refused[0]!.error.status, messages: refused.flatMap((r) => r.error.issues) } : { code: 0, messages: [] },
-    },
-  };
+  return { data, meta };
 }
