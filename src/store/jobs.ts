@@ -13,15 +13,19 @@ export function createJobStore(knex: Knex) {
     await trx('message_events').insert({ message_id: messageId, status, reason });
   }
 
-  /** Settles a job only while this worker still holds it; a lock lost to a timeout is not ours to settle. */
-  async function settle(job: ClaimedJob, workerId: string, fn: (trx: Knex.Transaction) => Promise<void>): Promise<boolean> {
-    return knex.transaction(async (trx) => {
-      const held = await trx('jobs').where({ id: job.id, locked_by: workerId }).forUpdate().first('id');
-      if (!held) return false;
-      await fn(trx);
-      return true;
-    });
-  }
+  // Each settle is one statement: the job, the message's status and its event change together, and only
+  // while this worker still holds the job (a lock lost to a timeout is not ours to settle).
+  const settled = async (q: Knex.Raw) => (await q).rows[0].n > 0;
+  const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) =>
+    settled(
+      knex.raw(
+        `with d as (delete from jobs where id = ? and locked_by = ? returning message_id),
+              u as (update messages set status = ?, updated_at = now() where id in (select message_id from d)),
+              e as (insert into message_events (message_id, status, reason) select message_id, ?, ? from d)
+         select count(*)::int as n from d`,
+        [job.id, workerId, status, status, reason],
+      ),
+    );
 
   return {
     /** Locks up to `limit` due jobs; a lock older than lockTimeoutMs is taken over (the worker died mid-send). */
@@ -55,10 +59,24 @@ export function createJobStore(knex: Knex) {
     },
 
     markSent(job: ClaimedJob, workerId: string, ref: string | undefined, status: 'SENT' | 'ARCHIVED' = 'SENT') {
-      return settle(job, workerId, async (trx) => {
-        await trx('jobs').where({ id: job.id }).delete();
-        await record(trx, job.messageId, status, ref ?? null);
-      });
+      return finish(job, workerId, status, ref ?? null);
+    },
+
+    markRetry(job: ClaimedJob, workerId: string, reason: string, delayMs: number) {
+      return settled(
+        knex.raw(
+          `with j as (update jobs set locked_by = null, locked_at = null, last_error = ?, run_at = now() + (? * interval '1 millisecond')
+                       where id = ? and locked_by = ? returning message_id),
+                u as (update messages set status = 'RETRYING', updated_at = now() where id in (select message_id from j)),
+                e as (insert into message_events (message_id, status, reason) select message_id, 'RETRYING', ? from j)
+           select count(*)::int as n from j`,
+          [reason, delayMs, job.id, workerId, reason],
+        ),
+      );
+    },
+
+    markFailed(job: ClaimedJob, workerId: string, reason: string) {
+      return finish(job, workerId, 'FAILED', reason);
     },
 
     /** Records a step's event once per message (a re-run after a crash finds it there). */
@@ -66,22 +84,6 @@ export function createJobStore(knex: Knex) {
       await knex.transaction(async (trx) => {
         const seen = await trx('message_events').where({ message_id: messageId, status }).first('id');
         if (!seen) await record(trx, messageId, status, reason);
-      });
-    },
-
-    markRetry(job: ClaimedJob, workerId: string, reason: string, delayMs: number) {
-      return settle(job, workerId, async (trx) => {
-        await trx('jobs')
-          .where({ id: job.id })
-          .update({ locked_by: null, locked_at: null, last_error: reason, run_at: trx.raw(`now() + (? * interval '1 millisecond')`, [delayMs]) });
-        await record(trx, job.messageId, 'RETRYING', reason);
-      });
-    },
-
-    markFailed(job: ClaimedJob, workerId: string, reason: string) {
-      return settle(job, workerId, async (trx) => {
-        await trx('jobs').where({ id: job.id }).delete();
-        await record(trx, job.messageId, 'FAILED', reason);
       });
     },
   };
