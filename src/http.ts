@@ -22,9 +22,6 @@ export type State = { correlationId: string; log: Logger };
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]+$/;
 
-const isClientHttpError = (e: unknown): e is { status: number; message: string } =>
-  typeof e === 'object' && e !== null && (e as { expose?: unknown }).expose === true && Number((e as { status?: unknown }).status) < 500;
-
 export function createHttpApp(d: HttpDeps): Koa<State> {
   const app = new Koa<State>();
   app.proxy = false;
@@ -44,11 +41,6 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
         ctx.status = httpStatusOf(err);
         ctx.type = JSONAPI;
         ctx.body = errorDocument(err);
-      } else if (isClientHttpError(err)) {
-        // ctx.throw(415, …) and raw-body's 413/400: a caller's mistake with a text meant to be shown.
-        ctx.status = err.status;
-        ctx.type = JSONAPI;
-        ctx.body = { errors: [{ status: String(err.status), title: err.message }] };
       } else {
         ctx.state.log.error({ err }, 'unhandled error');
         ctx.status = 500;

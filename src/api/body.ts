@@ -1,8 +1,9 @@
 // JSON bodies of the management APIs: plain JSON or a JSON:API document whose data.attributes hold the fields.
 import getRawBody from 'raw-body';
-import { ValidationError } from '../core/errors.js';
+import { AttachmentError, limitIssue, ValidationError } from '../core/errors.js';
+import { UnsupportedMediaType } from './jsonapi.js';
 
-type Ctx = { is(...types: string[]): string | false | null; req: NodeJS.ReadableStream; get(h: string): string; throw(status: number, msg: string): never };
+type Ctx = { is(...types: string[]): string | false | null; req: NodeJS.ReadableStream; get(h: string): string };
 export const MAX_JSON_BYTES = 5 * 1024 * 1024;
 
 /**
@@ -11,8 +12,16 @@ export const MAX_JSON_BYTES = 5 * 1024 * 1024;
  */
 export async function readAttributes(ctx: Ctx, types: string[], limit = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
   const jsonApi = ctx.is('application/vnd.api+json') !== false;
-  if (!jsonApi && !ctx.is('application/json')) ctx.throw(415, 'the body must be application/json or application/vnd.api+json');
-  const text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+  if (!jsonApi && !ctx.is('application/json')) {
+    throw new UnsupportedMediaType({ code: 1, field: 'Content-Type', text: 'the body must be application/json or application/vnd.api+json' });
+  }
+  let text: string;
+  try {
+    text = await getRawBody(ctx.req, { limit, encoding: 'utf8', length: ctx.get('content-length') || undefined });
+  } catch (e) {
+    if ((e as { type?: string }).type !== 'entity.too.large') throw new ValidationError([{ code: 1, field: '/', text: 'the request body could not be read' }]);
+    throw new AttachmentError([limitIssue({ code: 5, field: '/', text: `the body is larger than the limit of ${limit} bytes` })], true);
+  }
   let body: unknown;
   try {
     body = JSON.parse(text);

@@ -163,7 +163,7 @@ program
   .command('send')
   .argument('<file>', 'a request as JSON (SendRequest fields, or JSON:API) or XML (SOAP envelope, <sendMailRequest> or <request>)')
   .description('send a message from a file; the key is added when the file names none')
-  .addOption(new Option('--via <intake>', 'intake to use (default: soap; rest for a JSON:API document)').choices(['soap', 'rest', 'amqp']))
+  .addOption(new Option('--via <intake>', 'intake to use (default: rest for JSON, soap for XML)').choices(['soap', 'rest', 'amqp']))
   .option('--batch-id <id>', 'put the message into this batch')
   .addOption(new Option('--amqp-url <url>', 'broker for --via amqp').env('HAMMY_AMQP_URL').default('amqp://guest:guest@127.0.0.1:5672'))
   .addOption(new Option('--queue <name>', 'request queue for --via amqp').env('HAMMY_AMQP_QUEUE').default('hammy.send.v2'))

@@ -145,8 +145,7 @@ async function viaQueue(o: SendOptions, body: string, contentType: string, key: 
 }
 
 export async function sendRequest(conn: Connection, r: Request, o: SendOptions): Promise<SendResult> {
-  // Flat JSON goes by SOAP until the REST send API is part of the gateway; a JSON:API document only REST reads.
-  const via = o.via ?? (r.kind === 'json' && r.jsonApi ? 'rest' : 'soap');
+  const via = o.via ?? (r.kind === 'json' ? 'rest' : 'soap');
   if (r.kind === 'xml') {
     const inner = completeXml(r.inner, conn.key, o.batchId);
     if (via === 'rest') throw new CliError('an XML request goes by SOAP or the queue: use --via soap or --via amqp');
@@ -161,7 +160,5 @@ export async function sendRequest(conn: Connection, r: Request, o: SendOptions):
     if (r.jsonApi) throw new CliError('a JSON:API document goes by REST or the queue: use --via rest or --via amqp');
     return readXmlAnswer(via, (await postText(conn, '/hammy/soap/send/v2', soapEnvelope(jsonToXml(body)), 'text/xml; charset=utf-8')).text);
   }
-  const res = await postText(conn, '/hammy/json/send/v2/send', JSON.stringify(body), contentType);
-  if (res.status === 404 && !res.text.includes('responseStatus')) throw new CliError('this gateway has no REST send API: use --via soap');
-  return readJsonAnswer(via, res.text);
+  return readJsonAnswer(via, (await postText(conn, '/hammy/json/send/v2/send', JSON.stringify(body), contentType)).text);
 }

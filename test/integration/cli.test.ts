@@ -44,7 +44,7 @@ describe('hammy command-line tool', function () {
   });
   after(async () => gw?.stop());
 
-  it('walk-through: create a client, import a template folder, send XML and JSON by SOAP and by the queue, tail the batch to its end', async () => {
+  it('walk-through: create a client, import a template folder, send by SOAP, REST and the queue, tail the batch to its end', async () => {
     const made = await hammy(['client', 'create', '--name', 'Új Ügyfél Kft.', '--from', 'ertesito@uj.example', '--from-name', 'Új Ügyfél'], { HAMMY_ADMIN_TOKEN: TOKEN });
     assert.equal(made.code, 0, made.stderr);
     key = /hash key: ([0-9a-f]{40})/.exec(made.stdout)![1]!;
@@ -61,7 +61,7 @@ describe('hammy command-line tool', function () {
     assert.match(soap.stdout, /accepted via soap: message \d+/);
     const json = await asClient(['send', path.join(CLI, 'welcome.json'), '--batch-id', 'WELCOME-RUN']);
     assert.equal(json.code, 0, json.stdout + json.stderr);
-    assert.match(json.stdout, /accepted via soap: message \d+/, 'flat JSON as SOAP fields');
+    assert.match(json.stdout, /accepted via rest: message \d+/);
     const queued = await asClient(['send', path.join(CLI, 'welcome-queue.xml'), '--via', 'amqp', '--batch-id', 'WELCOME-RUN']);
     assert.equal(queued.code, 0, queued.stdout + queued.stderr);
     assert.match(queued.stdout, /accepted via amqp: message \d+/);
@@ -127,6 +127,9 @@ describe('hammy command-line tool', function () {
     const r = await asClient(['send', file, '--via', 'soap']);
     assert.equal(r.code, 1);
     assert.match(r.stdout, /refused via soap: code 1\n\s+recipientEmailAddress: /);
+    const rest = await asClient(['send', file]);
+    assert.equal(rest.code, 1);
+    assert.match(rest.stdout, /refused via rest: code 1\n\s+recipientEmailAddress: /);
   });
 
   it('batch tail: exit 2 with the failed messages listed; a batch that never ends times out with exit 1', async () => {

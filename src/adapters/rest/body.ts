@@ -1,7 +1,8 @@
 // The body forms of SPEC §3 by Content-Type: JSON:API, plain JSON, or multipart whose `message` part holds one of them.
 import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
-import { AttachmentError, limitIssue, ValidationError, type Issue } from '../../core/errors.js';
+import { UnsupportedMediaType } from '../../api/jsonapi.js';
+import { AttachmentError, limitIssue, ValidationError } from '../../core/errors.js';
 import type { SpooledFile } from '../../core/send-request.js';
 import { MESSAGE_PART, partPointer, readMultipart, type RestLimits } from './multipart.js';
 
@@ -13,13 +14,8 @@ export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
 /** What a request carries: the parsed document, its form, and the attachment parts by name (multipart only). */
 export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, SpooledFile>; multipart: boolean };
 
-/** SPEC §3: a body form the gateway does not take is 415, not 400. */
-export class UnsupportedMediaType extends ValidationError {
-  readonly httpStatus = 415;
-  constructor(issue: Issue) {
-    super([issue]);
-  }
-}
+// SPEC §3: a body form the gateway does not take is 415; the class is shared with the management APIs.
+export { UnsupportedMediaType };
 
 const formOf = (type: string | undefined): BodyForm | undefined => (type === JSONAPI ? 'jsonapi' : type === JSON_TYPE ? 'json' : undefined);
 
