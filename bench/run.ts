@@ -201,6 +201,33 @@ async function main() {
     record(`End to end: ${useRest ? 'REST' : 'SOAP'} accept + delivery to SMTP, delivered mails/s`, 'F_smtp', 0.5, { ...m, result: res }, `accepted ${Math.round(m.result.opsPerSec)}/s while delivering`);
   });
 
+  // REST multipart with a 1 MB attachment.
+  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+    const boundary = 'benchBoundary7d1';
+    const message = JSON.stringify({ recipientEmailAddress: 'bench@example.com', recipientName: 'Bench', mailSubject: 'multipart', mailBody: 'b', attachments: [{ fileName: 'one-mb.bin', attachmentRef: 'file' }] });
+    const body = Buffer.concat([
+      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: application/json\r\n\r\n${message}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="one-mb.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+      Buffer.alloc(1024 * 1024, 7),
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    record('REST multipart with a 1 MB attachment accept', 'F_tx', 0.5, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-client-hash-key': KEY }, connections: 8, seconds: SECONDS })));
+  });
+
+  // Upload memory: 10 clients each uploading 10 attachments of 10 MB at once.
+  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+    const before = usage(gw.pid);
+    const t0 = performance.now();
+    const statuses = await Promise.all(Array.from({ length: 10 }, (_, c) => uploadTenByTen(`${gw.url}/hammy/json/send/v2/send`, c)));
+    const after = usage(gw.pid);
+    const peakMb = after.peakRssBytes / 1048576;
+    const ok = statuses.filter((s) => s === 200).length;
+    rows.push({ name: 'Upload memory: 10 clients × 10 attachments × 10 MB at once', target: 'peak RSS < 300 MB', peakRssMb: peakMb, pass: peakMb < 300 && ok === 10, note: `${ok}/10 accepted in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS before ${(before.rssBytes / 1048576).toFixed(0)} MB` });
+    log('upload memory peak', peakMb.toFixed(0), 'MB', statuses);
+  });
+
+  // Backlog: queued messages drained by the worker; the last 10% as fast as the first, memory flat.
+  await backlog(SMTP_URL, delivered);
+
   // Cold start on the embedded default, after the install.
   {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
@@ -222,6 +249,70 @@ async function main() {
     log(`missed: ${missed.map((r) => r.name).join('; ')}`);
     process.exitCode = 1;
   }
+}
+
+/** One client's request: 10 attachments of 10 MB, generated as the body streams (the client holds none of it). */
+async function uploadTenByTen(url: string, client: number): Promise<number> {
+  const boundary = `upload${client}x9`;
+  const n = 10;
+  const size = 10 * 1024 * 1024;
+  const message = JSON.stringify({ recipientEmailAddress: 'big@example.com', recipientName: 'Big', mailSubject: `upload ${client}`, mailBody: 'b', attachments: Array.from({ length: n }, (_, i) => ({ fileName: `f${i}.bin`, attachmentRef: `f${i}` })) });
+  const chunk = Buffer.alloc(256 * 1024, client);
+  async function* parts() {
+    yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: application/json\r\n\r\n${message}\r\n`);
+    for (let i = 0; i < n; i++) {
+      yield Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="f${i}"; filename="f${i}.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`);
+      for (let sent = 0; sent < size; sent += chunk.length) yield chunk;
+      yield Buffer.from('\r\n');
+    }
+    yield Buffer.from(`--${boundary}--\r\n`);
+  }
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-client-hash-key': KEY },
+    body: parts() as unknown as BodyInit, // undici streams an async iterable
+    duplex: 'half',
+  } as RequestInit);
+  await res.arrayBuffer();
+  return res.status;
+}
+
+async function backlog(smtpUrl: string, delivered: () => Promise<number>) {
+  // The gateway makes its schema and the demo client; then the backlog is written straight into the tables.
+  const gw = await gateway({ SMTP_URL: smtpUrl, WORKER: 'false' });
+  const c = new pg.Client({ connectionString: PG_URL });
+  await c.connect();
+  await c.query(`set search_path to ${gw.schema}`);
+  const t0 = performance.now();
+  await c.query(`insert into messages (client_id, status, channel, subject, text_body, recipient_name, recipient_email_address, from_address, intake)
+                 select 1, 'QUEUED', 'EMAIL', 'backlog ' || g, 'Kedves Bench!', 'Bench', 'backlog@example.com', 'noreply@hammy.example', 'rest' from generate_series(1, $1) g`, [BACKLOG]);
+  await c.query(`insert into jobs (message_id) select id from messages where subject like 'backlog %'`);
+  const seededMs = performance.now() - t0;
+  await gw.stop();
+  const worker = await startNode(path.join(DIST, 'src', 'main.js'), { DATABASE_URL: PG_URL, DB_SCHEMA: gw.schema, SMTP_URL: smtpUrl, AMQP_URL: 'off', LOG_LEVEL: 'warn', WORKER_CONCURRENCY: '32', WORKER_POLL_MS: '50', SMTP_POOL_SIZE: '5', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-backlog-')) }, null, [], ['--worker-only']);
+  const start = await delivered();
+  const tenth = Math.floor(BACKLOG / 10);
+  const at = async (n: number) => {
+    for (;;) {
+      if ((await delivered()) - start >= n) return performance.now();
+      if (worker.proc.exitCode !== null) throw new Error(`worker exited: ${worker.output().slice(-2000)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const s0 = performance.now();
+  const t10 = await at(tenth);
+  const rssAfterFirst = usage(worker.pid).rssBytes;
+  const t90 = await at(BACKLOG - tenth);
+  const t100 = await at(BACKLOG);
+  const rssEnd = usage(worker.pid).rssBytes;
+  await worker.stop();
+  await c.end();
+  const first = tenth / ((t10 - s0) / 1000);
+  const last = tenth / ((t100 - t90) / 1000);
+  const ratio = last / first;
+  const mem = rssEnd / rssAfterFirst;
+  rows.push({ name: `Backlog: ${BACKLOG} queued messages drained by the worker (last 10% vs first 10%)`, opsPerSec: BACKLOG / ((t100 - s0) / 1000), ratio, target: '≥ 0.8 × first 10%; RSS end ≤ 1.2 × after first 10%', pass: ratio >= 0.8 - noise && mem <= 1.2, note: `first 10% ${first.toFixed(0)}/s, last 10% ${last.toFixed(0)}/s; RSS ${(rssAfterFirst / 1048576).toFixed(0)} → ${(rssEnd / 1048576).toFixed(0)} MB (×${mem.toFixed(2)}); seeded in ${(seededMs / 1000).toFixed(1)} s` });
+  log('backlog', Math.round(first), '→', Math.round(last), 'mails/s; rss x', mem.toFixed(2));
 }
 
 async function dropSchema(s: string) {
@@ -261,4 +352,3 @@ main().catch((e) => {
   console.error(e);
   process.exit(2);
 });
-void usage;

@@ -18,8 +18,8 @@ export function usage(pid: number): Usage {
 export type Child = { proc: ChildProcess; output: () => string; stop: () => Promise<void>; pid: number };
 
 /** Starts `node <script>` and waits until it prints `ready` (or a URL line matching `until`). */
-export async function startNode(script: string, env: Record<string, string>, until: RegExp | null = /ready/, args: string[] = []): Promise<Child> {
-  const proc = spawn(process.execPath, [...args, script], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startNode(script: string, env: Record<string, string>, until: RegExp | null = /ready/, args: string[] = [], scriptArgs: string[] = []): Promise<Child> {
+  const proc = spawn(process.execPath, [...args, script, ...scriptArgs], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   if (!until) {
     proc.stdout!.on('data', (d: Buffer) => (out += d.toString()));
