@@ -83,7 +83,7 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
       return;
     }
     const headers: Record<string, string> = {};
-    for (const h of ['x-origin', 'x-issuer']) if (ctx.get(h)) headers[h] = ctx.get(h);
+    for (const h of ['x-origin', 'x-issuer', 'authorization']) if (ctx.get(h)) headers[h] = ctx.get(h);
     const reply = await d.soap.handle(body, headers, ctx.state.correlationId);
     ctx.status = reply.status;
     ctx.type = 'text/xml; charset=utf-8';

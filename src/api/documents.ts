@@ -1,6 +1,6 @@
 // DMS search API: a client finds its archived documents by objectRef, documentType, objectType and metadata.
 import type Router from '@koa/router';
-import { authenticate } from '../core/auth.js';
+import { verifyClient } from '../core/auth.js';
 import type { SendStore } from '../core/ports.js';
 import { ValidationError } from '../core/errors.js';
 import type { DocumentStore } from '../store/documents.js';
@@ -8,7 +8,8 @@ import type { DocumentStore } from '../store/documents.js';
 const BASE = '/hammy/json/send/v2/documents';
 
 export function documentRoutes(router: Router<any>, sendStore: SendStore, docs: DocumentStore) {
-  const client = (ctx: any) => authenticate(sendStore, ctx.get('x-client-hash-key') || ctx.query.clientHashKey);
+  // Authenticated as the send API is: the hash key, and the JWT for clients that have one.
+  const client = (ctx: any) => verifyClient(sendStore, ctx.get('x-client-hash-key') || ctx.query.clientHashKey, ctx.get('authorization') || undefined);
 
   router.get(BASE, async (ctx) => {
     const c = await client(ctx);

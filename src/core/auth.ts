@@ -44,9 +44,12 @@ export async function verifyClient(store: SendStore, hashKey: unknown, authoriza
   return client;
 }
 
-/** SOAP carries no JWT (SPEC §2): its callers are known by the hash key alone; REST and AMQP carry `Authorization`. */
-export function clientOf(store: SendStore, hashKey: unknown, ctx: Pick<IntakeContext, 'intake' | 'authorization'>): Promise<ClientRecord> {
-  return ctx.intake === 'soap' ? authenticate(store, hashKey) : verifyClient(store, hashKey, ctx.authorization);
+/**
+ * The same rule on every intake: SOAP callers send the HTTP `Authorization` header, AMQP producers the
+ * message header, so a client that requires a JWT cannot be reached around it by another wire.
+ */
+export function clientOf(store: SendStore, hashKey: unknown, ctx: Pick<IntakeContext, 'authorization'>): Promise<ClientRecord> {
+  return verifyClient(store, hashKey, ctx.authorization);
 }
 
 const publicKeys = new Map<string, KeyObject>();

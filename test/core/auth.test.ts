@@ -91,9 +91,9 @@ describe('verifyClient (JWT)', () => {
     await assert.rejects(verifyClient(store, '', undefined), ValidationError);
   });
 
-  it('SOAP carries no JWT: its callers are known by the hash key alone', async () => {
-    assert.equal((await clientOf(store, 'hs-required', { intake: 'soap' })).hashKey, 'hs-required');
-    await assert.rejects(clientOf(store, 'hs-required', { intake: 'amqp' }), AuthError);
+  it('every intake holds the same rule: a client that requires a JWT cannot be reached around it by SOAP', async () => {
+    await assert.rejects(clientOf(store, 'hs-required', { authorization: undefined }), AuthError);
+    assert.equal((await clientOf(store, 'hs-required', { authorization: `JWT ${await hs()}` })).hashKey, 'hs-required');
   });
 
   it('parseAlgorithms keeps known names and drops none', () => {

@@ -5,6 +5,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { gzipSync } from 'node:zlib';
 import pino from 'pino';
+import { SignJWT, UnsecuredJWT } from 'jose';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
 import { DEMO_KEY, eventually, fixture, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -160,6 +161,50 @@ describe('reliability: hostile input', function () {
         assert.equal((await amqp(body)).json.meta.responseStatus.code, 5, key);
       }
     });
+  });
+
+  describe('JWT attacks on every intake (a client that requires HS256)', () => {
+    const SECRET = 'hostile-battery-secret-of-enough-length';
+    const sign = (exp: string | number, secret = SECRET) => new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(secret));
+    const mail = { recipientEmailAddress: 'j@example.com', recipientName: 'J', mailSubject: 'jwt', mailBody: 'b' };
+    before(async () => {
+      await gw.db.knex('clients').insert({ hash_key: 'battery-jwt', name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: SECRET });
+    });
+    const tokens = async () => ({
+      none: `JWT ${new UnsecuredJWT({ sub: 'x' }).setIssuedAt().setExpirationTime('5m').encode()}`,
+      expired: `JWT ${await sign(Math.floor(Date.now() / 1000) - 3600)}`,
+      wrongKey: `JWT ${await sign('5m', 'another-secret-of-quite-enough-length')}`,
+      missing: undefined,
+    });
+    it('alg none, expired, wrong key and no token: code 2 on SOAP, REST and AMQP; a good token passes everywhere', async () => {
+      for (const [what, token] of Object.entries(await tokens())) {
+        const h: Record<string, string> = token ? { authorization: token } : {};
+        tried += 3;
+        const s = await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'battery-jwt', ...mail }), h);
+        assert.equal(s.code, 2, `SOAP ${what}`);
+        const r = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': 'battery-jwt', ...h }, body: JSON.stringify(mail) });
+        assert.equal(r.status, 401, `REST ${what}`);
+        const a = await producer.request(queue, JSON.stringify(mail), { headers: { 'X-Client-Hash-Key': 'battery-jwt', ...(token ? { Authorization: token } : {}) } });
+        assert.equal(a.json.meta.responseStatus.code, 2, `AMQP ${what}`);
+      }
+      const good = `JWT ${await sign('5m')}`;
+      assert.equal((await postSoap(gw.url, envelope('sendMail', { clientHashKey: 'battery-jwt', ...mail }), { authorization: good })).code, 0);
+      assert.equal((await producer.request(queue, JSON.stringify(mail), { headers: { 'X-Client-Hash-Key': 'battery-jwt', Authorization: good } })).json.meta.responseStatus.code, 0);
+    });
+  });
+
+  it("a client reading, resending or searching another client's messages finds nothing", async () => {
+    await gw.db.knex('clients').insert({ hash_key: 'battery-other', name: 'Other', default_from_address: 'o@example.com' });
+    const mine = await postSoap(gw.url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientEmailAddress: 'mine@example.com', recipientName: 'M', mailSubject: 'mine', mailBody: 'b', batchId: 'battery-batch' }));
+    const other = { 'x-client-hash-key': 'battery-other' };
+    tried += 5;
+    assert.equal((await fetch(`${gw.url}/hammy/json/send/v2/messages/${mine.messageId}`, { headers: other })).status, 404);
+    assert.equal((await fetch(`${gw.url}/hammy/json/send/v2/batches/battery-batch`, { headers: other })).status, 404);
+    const history = await (await fetch(`${gw.url}/hammy/json/send/v2/messages?recipientEmailAddress=mine@example.com`, { headers: other })).json();
+    assert.equal(history.data.length, 0);
+    assert.equal((await postSoap(gw.url, envelope('resendMail', { clientHashKey: 'battery-other', messageId: String(mine.messageId) }))).code, 6);
+    const rr = await fetch(`${gw.url}/hammy/json/send/v2/resend`, { method: 'POST', headers: { 'content-type': 'application/json', ...other }, body: JSON.stringify({ messageId: mine.messageId }) });
+    assert.equal(rr.status, 404);
   });
 
   it('secrets and message bodies never appear in the logs', async () => {

@@ -26,6 +26,7 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
     correlationId: req?.headers?.[CORRELATION_HEADER] ?? 'unknown',
     origin: req?.headers?.['x-origin'],
     issuer: req?.headers?.['x-issuer'],
+    authorization: req?.headers?.authorization,
   });
   // Service methods never throw: a business error is a normal response with status.code != 0.
   const operation =
