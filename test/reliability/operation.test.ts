@@ -56,12 +56,17 @@ describe('reliability: operation', function () {
     });
     const url = `http://127.0.0.1:${port}`;
     await eventually(async () => (await fetch(`${url}/health`).catch(() => undefined))?.status === 200, 30000, 'up');
-    const results = await Promise.all(
-      Array.from({ length: 40 }, async (_, i) => {
-        if (i === 10) child.kill('SIGTERM');
-        return postSoap(url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientEmailAddress: `t${i}@example.com`, recipientName: 'T', mailSubject: `term ${i}`, mailBody: 'b' })).catch(() => 'refused' as const);
-      }),
-    );
+    // 40 requests in flight on 10 connections; SIGTERM once the first answers are back, while the rest are on their way.
+    let answers = 0;
+    const send = (i: number) =>
+      postSoap(url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientEmailAddress: `t${i}@example.com`, recipientName: 'T', mailSubject: `term ${i}`, mailBody: 'b' })).then(
+        (r) => {
+          if (++answers === 5) child.kill('SIGTERM');
+          return r;
+        },
+        () => 'refused' as const,
+      );
+    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => send(i)));
     const code = await new Promise((r) => (child.exitCode !== null ? r(child.exitCode) : child.once('exit', r)));
     const answered = results.filter((r): r is Exclude<typeof r, 'refused'> => r !== 'refused');
     const { default: pg } = await import('pg');
@@ -74,6 +79,7 @@ describe('reliability: operation', function () {
       assert.equal(code, 0);
       for (const r of answered) assert.ok(r.code === 0 || r.code === 9, r.raw);
       assert.equal(stored, ids.length, 'every request answered 0 was stored');
+      assert.ok(answered.length > 5, 'requests in flight at SIGTERM were answered, not cut');
     } finally {
       await c.query(`drop schema if exists ${schema} cascade`);
       await c.end();
