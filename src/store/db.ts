@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
+import type { Logger } from 'pino';
 import { migrations } from '../../migrations/index.js';
 import { embeddedKnex, openPglite } from './pglite-template.js';
 
@@ -11,7 +12,14 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export type Db = { knex: Knex; embedded: boolean; schema?: string };
 
-export type DbOptions = { databaseUrl?: string; dataDir: string; schema?: string; poolMax: number };
+export type DbOptions = { databaseUrl?: string; dataDir: string; schema?: string; poolMax: number; log?: Logger };
+
+/** knex's own warnings (a lost connection while the database restarts) go to our logs, not to stdout. */
+function knexLog(log: Logger | undefined): Knex.Config['log'] | undefined {
+  if (!log) return undefined;
+  const l = log.child({ part: 'database' });
+  return { warn: (m: unknown) => l.warn({ detail: String(m) }, 'database'), error: (m: unknown) => l.error({ detail: String(m) }, 'database'), deprecate: () => undefined, debug: () => undefined };
+}
 
 export function openDb(o: DbOptions): Db {
   if (o.databaseUrl) {
@@ -20,6 +28,7 @@ export function openDb(o: DbOptions): Db {
       connection: o.databaseUrl,
       searchPath: o.schema ? [o.schema] : undefined,
       pool: { min: 0, max: o.poolMax },
+      log: knexLog(o.log),
     });
     return { knex, embedded: false, schema: o.schema };
   }
