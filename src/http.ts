@@ -7,7 +7,7 @@ import type { Logger } from 'pino';
 import type { SoapAdapter } from './adapters/soap/soap.js';
 import { faultXml } from './adapters/soap/envelope.js';
 import { errorDocument, httpStatusOf, JSONAPI } from './api/jsonapi.js';
-import { SendError } from './core/errors.js';
+import { SendError, ValidationError } from './core/errors.js';
 
 export type HttpDeps = {
   log: Logger;
@@ -34,6 +34,8 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
     ctx.set('X-Correlation-Id', ctx.state.correlationId);
     const started = process.hrtime.bigint();
     try {
+      // No stored text can hold U+0000: a NUL in the path or query is the caller's error, named, not a 500.
+      if (/%00/.test(ctx.url)) throw new ValidationError([{ code: 1, field: 'url', text: 'the URL must not contain a NUL character (%00)' }]);
       await next();
     } catch (err) {
       // Answered once, here; no stack or internal detail leaves the process.

@@ -1,4 +1,5 @@
 // Client management for operators (JSON:API), behind ADMIN_TOKEN: create with a generated key, change, rotate the key, disable.
+import { noNul } from '../core/send-request.js';
 import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
 import type Router from '@koa/router';
 import { z } from 'zod';
@@ -31,12 +32,13 @@ const pem = z.string().refine((v) => {
 }, 'must be a PEM public key');
 
 const Settings = z.strictObject({
-  name: z.string().trim().min(1, 'is required').max(200),
+  name: z.string().trim().min(1, 'is required').max(200).refine(noNul, 'must not contain a NUL character'),
   enabled: z.boolean(),
   defaultFromAddress: z.email('must be an e-mail address').max(100),
-  defaultFromName: z.string().max(100).nullable(),
-  maxAttachments: z.number().int().min(0).nullable(),
-  maxAttachmentBytes: z.number().int().min(1).nullable(),
+  defaultFromName: z.string().max(100).refine(noNul, 'must not contain a NUL character').nullable(),
+  // The columns are PostgreSQL integer / bigint: larger values are field errors, not internal ones.
+  maxAttachments: z.number().int().min(0).max(2_147_483_647).nullable(),
+  maxAttachmentBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable(),
   jwtRequired: z.boolean(),
   jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS as [string, ...string[]], `must list algorithms of ${JWT_ALGORITHMS.join(', ')}`)),
   jwtSecret: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').nullable(),

@@ -14,6 +14,8 @@ export function documentRoutes(router: Router<any>, sendStore: SendStore, docs: 
   router.get(BASE, async (ctx) => {
     const c = await client(ctx);
     const q = ctx.query as Record<string, string | string[] | undefined>;
+    const repeated = Object.entries(q).filter(([, v]) => Array.isArray(v)).map(([k]) => ({ code: 1 as const, field: k, text: `${k} may be given once` }));
+    if (repeated.length) throw new ValidationError(repeated);
     const one = (k: string) => (typeof q[k] === 'string' ? (q[k] as string) : undefined);
     // metadata filters: meta.SZERZODO_NEVE=Béla (or meta[SZERZODO_NEVE]=Béla)
     const metadata: Record<string, string> = {};

@@ -30,7 +30,10 @@ export class QueryReader {
     const v = this.string(name);
     if (v === undefined) return undefined;
     const d = ISO_DATE.test(v) ? new Date(v) : undefined;
-    if (!d || Number.isNaN(d.getTime())) return this.bad(name, `${name} must be an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z`);
+    // Date rolls 2026-02-31 over into March: the calendar date written must be the one parsed.
+    const [y, mo, da] = v.slice(0, 10).split('-').map(Number);
+    const real = d && !Number.isNaN(d.getTime()) && new Date(Date.UTC(y!, mo! - 1, da!)).toISOString().slice(0, 10) === v.slice(0, 10) && !/T24:/.test(v);
+    if (!real) return this.bad(name, `${name} must be an ISO 8601 date or date-time, e.g. 2026-11-01T00:00:00Z`);
     return d;
   }
 

@@ -19,9 +19,12 @@ const integer = integerUpTo(Number.MAX_SAFE_INTEGER);
 /** Template versions are a PostgreSQL `integer` column: a larger number would fail the look-up as an internal error. */
 const INT4_MAX = 2_147_483_647;
 const noCrLf = (s: string) => !/[\r\n]/.test(s);
+/** PostgreSQL text cannot hold U+0000; refused as a field error, never an internal one. */
+export const noNul = (s: string) => !s.includes('\u0000');
+const NUL_TEXT = 'must not contain a NUL character';
 const str = (max?: number) => {
   const s = z.string({ error: 'must be a string' });
-  return max ? s.max(max, `must be at most ${max} characters`) : s;
+  return (max ? s.max(max, `must be at most ${max} characters`) : s).refine(noNul, NUL_TEXT);
 };
 /** A string that ends up in a mail header: CR/LF would let a caller inject headers. */
 const headerStr = (max: number) => str(max).refine(noCrLf, 'must not contain line breaks');
@@ -40,12 +43,12 @@ export function splitAddressList(v: string | undefined): string[] {
 
 export const PropertySchema = z.object({
   key: str(255).min(1, 'is required'),
-  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional().default(''),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).refine(noNul, NUL_TEXT).optional().default(''),
   isMetaData: bool.optional().default(false),
 });
 export const ParamSchema = z.object({
   key: str(255).min(1, 'is required'),
-  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).optional().default(''),
+  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).refine(noNul, NUL_TEXT).optional().default(''),
 });
 
 /**

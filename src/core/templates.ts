@@ -23,8 +23,8 @@ const PARTS = [
 
 const optionalText = (v: unknown, field: string, issues: Issue[]): string | null => {
   if (v === undefined || v === null || v === '') return null;
-  if (typeof v === 'string') return v;
-  issues.push({ code: 1, field, text: `${field} must be a string` });
+  if (typeof v === 'string' && !v.includes('\u0000')) return v;
+  issues.push({ code: 1, field, text: typeof v === 'string' ? `${field} must not contain a NUL character` : `${field} must be a string` });
   return null;
 };
 
@@ -36,7 +36,7 @@ export function checkTemplateVersion(input: Record<string, unknown>): NewTemplat
   const issues: Issue[] = [];
   const type = input.messageType;
   if (typeof type !== 'string' || type.trim() === '') issues.push({ code: 1, field: 'messageType', text: 'messageType is required' });
-  else if (type.length > 100 || !/^[^\s/\\?#%]+$/.test(type)) {
+  else if (type.length > 100 || !/^[^\s/\\?#%\u0000]+$/.test(type)) {
     issues.push({ code: 1, field: 'messageType', text: 'messageType must be at most 100 characters without spaces, /, \\, ?, # or %' });
   }
   const subject = optionalText(input.subject, 'subject', issues);

@@ -27,7 +27,7 @@ describe('reliability: hostile input', function () {
         cb();
       },
     });
-    gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue, MAX_REQUEST_BYTES: String(256 * 1024), MAX_ATTACHMENTS: '3', LOG_LEVEL: 'debug' }, { log: pino({ level: 'debug' }, sink) });
+    gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue, MAX_REQUEST_BYTES: String(256 * 1024), MAX_ATTACHMENTS: '3', LOG_LEVEL: 'debug', ADMIN_TOKEN: 'hostile-battery-admin-token' }, { log: pino({ level: 'debug' }, sink) });
     producer = await Producer.open();
     await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'consuming');
   });
@@ -205,6 +205,42 @@ describe('reliability: hostile input', function () {
     assert.equal((await postSoap(gw.url, envelope('resendMail', { clientHashKey: 'battery-other', messageId: String(mine.messageId) }))).code, 6);
     const rr = await fetch(`${gw.url}/hammy/json/send/v2/resend`, { method: 'POST', headers: { 'content-type': 'application/json', ...other }, body: JSON.stringify({ messageId: mine.messageId }) });
     assert.equal(rr.status, 404);
+  });
+
+  describe('NUL characters (PostgreSQL text cannot hold them): a named field error, never code 9', () => {
+    const nul = { recipientEmailAddress: 'n@example.com', recipientName: 'N', mailSubject: 's', mailBody: 'a\u0000b', properties: [{ key: 'K', value: 'v\u0000' }] };
+    it('REST and AMQP bodies', async () => {
+      const r = await rest(JSON.stringify(nul));
+      assert.equal(r.status, 400, r.text);
+      assert.deepEqual(r.json.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['mailBody', 'properties[0].value']);
+      const a = await amqp(JSON.stringify(nul));
+      assert.equal(a.json.meta.responseStatus.code, 1);
+    });
+    it('the path or query of any API', async () => {
+      for (const p of ['/hammy/json/send/v2/messages?partnerRef=a%00b', '/hammy/json/send/v2/batches/a%00b', '/hammy/json/send/v2/documents?meta.x=%00', '/hammy/json/send/v2/templates?messageType=a%00']) {
+        tried++;
+        const res = await fetch(`${gw.url}${p}`, { headers: { 'x-client-hash-key': DEMO_KEY } });
+        assert.equal(res.status, 400, p);
+        assert.match(JSON.stringify(await res.json()), /NUL/);
+      }
+    });
+    it('an impossible date and a repeated filter are field errors, not silently changed or dropped', async () => {
+      tried += 2;
+      const d = await fetch(`${gw.url}/hammy/json/send/v2/messages?from=2026-02-31`, { headers: { 'x-client-hash-key': DEMO_KEY } });
+      assert.equal(d.status, 400);
+      const r = await fetch(`${gw.url}/hammy/json/send/v2/documents?objectRef=A&objectRef=B`, { headers: { 'x-client-hash-key': DEMO_KEY } });
+      assert.equal(r.status, 400);
+    });
+    it('a template version and the admin API', async () => {
+      tried += 2;
+      const t = await fetch(`${gw.url}/hammy/json/send/v2/templates`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': DEMO_KEY }, body: JSON.stringify({ messageType: 'NUL.TEST', subject: 'x\u0000' }) });
+      assert.equal(t.status, 400, await t.text());
+      const admin = { 'content-type': 'application/json', authorization: 'Bearer hostile-battery-admin-token' };
+      const c = await fetch(`${gw.url}/hammy/admin/v1/clients`, { method: 'POST', headers: admin, body: JSON.stringify({ name: 'a\u0000', defaultFromAddress: 'x@example.com' }) });
+      assert.equal(c.status, 400, await c.text());
+      const big = await fetch(`${gw.url}/hammy/admin/v1/clients/1`, { method: 'PATCH', headers: admin, body: JSON.stringify({ maxAttachments: 2147483648 }) });
+      assert.equal(big.status, 400, await big.text());
+    });
   });
 
   it('secrets and message bodies never appear in the logs', async () => {
