@@ -22,7 +22,16 @@ export class SmtpSink {
     this.server = this.build();
   }
 
+  /** Connection errors (a client killed mid-session resets its socket) are counted, not thrown. */
+  connectionErrors = 0;
+
   private build(): SMTPServer {
+    const server = this.create();
+    server.on('error', () => this.connectionErrors++);
+    return server;
+  }
+
+  private create(): SMTPServer {
     return new SMTPServer({
       authOptional: true,
       disabledCommands: ['STARTTLS'],
