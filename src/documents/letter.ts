@@ -39,8 +39,6 @@ type Fonts = { regular: PDFFont; bold: PDFFont };
 type Style = { font: PDFFont; size: number; leading: number };
 
 /** Readers accept the header anywhere in the first 1024 bytes; we allow only whitespace or a BOM before it. */
-/** One PDF test for the whole gateway: the core's, which refuses a non-PDF before anything is stored. */
-export const isPdf = looksLikePdf;
 
 export async function pageCount(pdf: Buffer): Promise<number> {
   return (await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false })).getPageCount();
@@ -179,7 +177,7 @@ function drawFooters(pages: PDFPage[], font: PDFFont, reference?: string): void 
 async function appendAttachments(doc: PDFDocument, attachments: LetterInput['attachments']): Promise<void> {
   for (const a of attachments) {
     const refuse = (why: string) => new Error(`attachment ${JSON.stringify(a.fileName)} ${why}`);
-    if (!isPdf(a.content)) throw refuse('is not a PDF');
+    if (!looksLikePdf(a.content)) throw refuse('is not a PDF');
     let pages: PDFPage[];
     try {
       // pdf-lib loads leniently: a broken page tree only shows when the pages are read

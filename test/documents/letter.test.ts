@@ -5,7 +5,8 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { isPdf, makeLetterPdf, pageCount, textToPdf, type LetterInput } from '../../src/documents/letter.js';
+import { looksLikePdf } from '../../src/core/validate.js';
+import { makeLetterPdf, pageCount, textToPdf, type LetterInput } from '../../src/documents/letter.js';
 
 const run = promisify(execFile);
 const FILES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/files');
@@ -90,12 +91,12 @@ describe('letter PDF (SPEC §4 step 6, POST)', () => {
     await assert.rejects(makeLetterPdf(letter({ attachments: [{ fileName: 'broken.pdf', content: Buffer.from('%PDF-1.7\nnot really a pdf\n') }] })), /broken\.pdf/);
   });
 
-  it('isPdf goes by the %PDF- header, allowing whitespace or a BOM before it', () => {
-    assert.equal(isPdf(file('minta.pdf')), true);
-    assert.equal(isPdf(Buffer.concat([Buffer.from('\uFEFF\r\n  '), file('test.pdf')])), true);
-    assert.equal(isPdf(file('image.png')), false);
-    assert.equal(isPdf(Buffer.alloc(0)), false);
-    assert.equal(isPdf(Buffer.from('<html>%PDF-1.7')), false);
+  it('looksLikePdf (the one PDF test of the gateway) goes by the %PDF- header, allowing whitespace or a BOM before it', () => {
+    assert.equal(looksLikePdf(file('minta.pdf')), true);
+    assert.equal(looksLikePdf(Buffer.concat([Buffer.from('\uFEFF\r\n  '), file('test.pdf')])), true);
+    assert.equal(looksLikePdf(file('image.png')), false);
+    assert.equal(looksLikePdf(Buffer.alloc(0)), false);
+    assert.equal(looksLikePdf(Buffer.from('<html>%PDF-1.7')), false);
   });
 
   it('textToPdf renders a message as a plain document', async () => {
