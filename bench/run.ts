@@ -19,6 +19,9 @@ const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
 const KEY = 'aa87cd4bcd3445bbc4';
+// BENCH_ONLY=rest,soap,amqp,e2e,multipart,upload,backlog,cold runs a subset (with the floors they need) for a quick look.
+const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
+const want = (...names: string[]) => !ONLY || names.some((n) => ONLY.has(n));
 const fixture = (...p: string[]) => fs.readFileSync(path.join(ROOT, 'fixtures', ...p));
 
 type Row = { name: string; floor?: string; target?: string; opsPerSec?: number; p50?: number; p99?: number; cpuMsPerOp?: number; peakRssMb?: number; ratio?: number; needed?: number; pass?: boolean; note?: string };
@@ -109,11 +112,20 @@ async function main() {
   const soapBody = fixture('soap', 'sample1.xml');
 
   // ---- floors ----
-  const floorHttp = async (script: string, env: Record<string, string>, body: string | Buffer, headers: Record<string, string>, url = '/') =>
+  const floorHttp = async (script: string, env: Record<string, string>, body: string | Buffer, headers: Record<string, string>, url = '/', connections = CONNECTIONS) =>
     withChild(await startNode(path.join(DIST, 'bench', 'floors', script), env), async (c) => {
       const port = /ready (\d+)/.exec(c.output())![1];
-      return measure(c.pid, () => httpLoad({ url: `http://127.0.0.1:${port}${url}`, body, headers, connections: CONNECTIONS, seconds: SECONDS }));
+      return measure(c.pid, () => httpLoad({ url: `http://127.0.0.1:${port}${url}`, body, headers, connections, seconds: SECONDS }));
     });
+  const boundary = 'benchBoundary7d1';
+  const multipartMessage = JSON.stringify({ recipientEmailAddress: 'bench@example.com', recipientName: 'Bench', mailSubject: 'multipart', mailBody: 'b', attachments: [{ fileName: 'one-mb.bin', attachmentRef: 'file' }] });
+  const multipartBody = Buffer.concat([
+    Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: application/json\r\n\r\n${multipartMessage}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="one-mb.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
+    Buffer.alloc(1024 * 1024, 7),
+    Buffer.from(`\r\n--${boundary}--\r\n`),
+  ]);
+  const multipartHeaders = { 'content-type': `multipart/form-data; boundary=${boundary}` };
+
   const fh = await floorHttp('http.js', {}, restJson, { 'content-type': 'application/json' });
   floors.F_http = fh.result.opsPerSec;
   record('F_http: bare koa handler', undefined, undefined, fh);
@@ -122,16 +134,26 @@ async function main() {
   floors.F_tx = (tx1.result.opsPerSec + tx2.result.opsPerSec) / 2;
   noise = Math.abs(tx1.result.opsPerSec - tx2.result.opsPerSec) / floors.F_tx;
   record('F_tx: koa + pg, 3 inserts in one transaction', undefined, undefined, tx1, `second run ${Math.round(tx2.result.opsPerSec)} ops/s; run-to-run noise ${(noise * 100).toFixed(1)}%`);
+  if (want('multipart')) {
+    // The same 1 MB multipart body, taken whole and stored as bytes by the same three-insert transaction.
+    const txm = await floorHttp('tx.js', { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('ftxm') }, multipartBody, multipartHeaders, '/', 8);
+    floors.F_tx_1mb = txm.result.opsPerSec;
+    record('F_tx (1 MB): koa + pg, the same 1 MB multipart body stored by the 3-insert transaction', undefined, undefined, { ...txm, result: txm.result }, '8 connections');
+  }
+  if (want('soap')) {
   const fs1 = await floorHttp('soap.js', { PROJECT_ROOT: ROOT }, soapBody, { 'content-type': 'text/xml; charset=utf-8' }, '/hammy/soap/send/v2');
   floors.F_soap = fs1.result.opsPerSec;
   record('F_soap: node soap answering a constant', undefined, undefined, fs1);
+  }
+  if (want('amqp')) {
   const floorQueue = `bench.floor.${randomBytes(3).toString('hex')}`;
   const fa = await withChild(await startNode(path.join(DIST, 'bench', 'floors', 'amqp.js'), { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('famqp'), AMQP_URL, FLOOR_QUEUE: floorQueue }), (c) =>
     measure(c.pid, () => amqpLoad({ url: AMQP_URL, queue: floorQueue, body: restJson, contentType: 'application/json', headers: {}, outstanding: 64, seconds: SECONDS })),
   );
   floors.F_amqp = fa.result.opsPerSec;
   record('F_amqp: amqplib consumer, 3-insert tx, reply', undefined, undefined, fa);
-  {
+  }
+  if (want('e2e', 'backlog')) {
     const t = nodemailer.createTransport({ url: SMTP_URL, pool: true, maxConnections: 5 } as any);
     const n = 3000;
     const before = await delivered();
@@ -161,18 +183,20 @@ async function main() {
   }
 
   // ---- gateway scenarios ----
-  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+  if (want('rest', 'soap')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
     await waitHealth(gw.url);
     const rest = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, body: restJson });
-    if (rest.status === 404) {
+    if (!want('rest')) {
+      // not asked for
+    } else if (rest.status === 404) {
       rows.push({ name: 'REST plain JSON accept (TEST.MAIL)', note: 'REST intake not available in this build' });
     } else {
       record('REST plain JSON accept (TEST.MAIL)', 'F_tx', 0.8, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: CONNECTIONS, seconds: SECONDS })));
     }
-    record('SOAP sample envelope 1 accept', 'F_tx', 0.7, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: CONNECTIONS, seconds: SECONDS })));
+    if (want('soap')) record('SOAP sample envelope 1 accept', 'F_tx', 0.7, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: CONNECTIONS, seconds: SECONDS })));
   });
 
-  {
+  if (want('amqp')) {
     const queue = `bench.gw.${randomBytes(3).toString('hex')}`;
     await withChild(await gateway({ WORKER: 'false', SMTP_URL, AMQP_URL, AMQP_QUEUE: queue }), async (gw) => {
       await waitHealth(gw.url);
@@ -186,7 +210,7 @@ async function main() {
   }
 
   // End to end: accepted through the wire and delivered to the sink, sustained.
-  await withChild(await gateway({ SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: '5', WORKER_POLL_MS: '50' }), async (gw) => {
+  if (want('e2e')) await withChild(await gateway({ SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: '5', WORKER_POLL_MS: '50' }), async (gw) => {
     await waitHealth(gw.url);
     const rest = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, body: restJson });
     const useRest = rest.status !== 404;
@@ -202,19 +226,12 @@ async function main() {
   });
 
   // REST multipart with a 1 MB attachment.
-  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
-    const boundary = 'benchBoundary7d1';
-    const message = JSON.stringify({ recipientEmailAddress: 'bench@example.com', recipientName: 'Bench', mailSubject: 'multipart', mailBody: 'b', attachments: [{ fileName: 'one-mb.bin', attachmentRef: 'file' }] });
-    const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: application/json\r\n\r\n${message}\r\n--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="one-mb.bin"\r\nContent-Type: application/octet-stream\r\n\r\n`),
-      Buffer.alloc(1024 * 1024, 7),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    record('REST multipart with a 1 MB attachment accept', 'F_tx', 0.5, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body, headers: { 'content-type': `multipart/form-data; boundary=${boundary}`, 'x-client-hash-key': KEY }, connections: 8, seconds: SECONDS })));
+  if (want('multipart')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+    record('REST multipart with a 1 MB attachment accept', 'F_tx_1mb', 0.5, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: multipartBody, headers: { ...multipartHeaders, 'x-client-hash-key': KEY }, connections: 8, seconds: SECONDS })));
   });
 
   // Upload memory: 10 clients each uploading 10 attachments of 10 MB at once.
-  await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+  if (want('upload')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
     const before = usage(gw.pid);
     const t0 = performance.now();
     const statuses = await Promise.all(Array.from({ length: 10 }, (_, c) => uploadTenByTen(`${gw.url}/hammy/json/send/v2/send`, c)));
@@ -226,10 +243,10 @@ async function main() {
   });
 
   // Backlog: queued messages drained by the worker; the last 10% as fast as the first, memory flat.
-  await backlog(SMTP_URL, delivered);
+  if (want('backlog')) await backlog(SMTP_URL, delivered);
 
   // Cold start on the embedded default, after the install.
-  {
+  if (want('cold')) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
     const port = await freePort();
     const t0 = performance.now();

@@ -19,6 +19,8 @@ const Env = z.object({
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
   DB_POOL_MAX: int(10, 1),
+  ACCEPT_BATCH_MAX: int(64, 1),
+  LOOKUP_CACHE_MS: int(5000, 0),
   DATA_DIR: z.string().min(1).default('./data'),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   SMTP_POOL_SIZE: int(5, 1),
@@ -54,6 +56,10 @@ export type Config = {
   databaseUrl?: string;
   dbSchema?: string;
   dbPoolMax: number;
+  /** Most accepted messages written by one statement (1: each on its own). */
+  acceptBatchMax: number;
+  /** How long a client or template read may be reused (0: never); changes through this gateway's APIs apply at once. */
+  lookupCacheMs: number;
   dataDir: string;
   smtpUrl?: string;
   smtpPoolSize: number;
@@ -107,6 +113,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     databaseUrl: e.DATABASE_URL,
     dbSchema: e.DB_SCHEMA,
     dbPoolMax: e.DB_POOL_MAX,
+    acceptBatchMax: e.ACCEPT_BATCH_MAX,
+    lookupCacheMs: e.LOOKUP_CACHE_MS,
     dataDir,
     smtpUrl: e.SMTP_URL,
     smtpPoolSize: e.SMTP_POOL_SIZE,

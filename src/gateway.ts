@@ -18,6 +18,7 @@ import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
 import { createClientStore } from './store/clients.js';
+import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
 import { createTemplateStore } from './store/templates.js';
 import { statusRoutes } from './api/status.js';
@@ -105,8 +106,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     worker.start();
   }
 
+  const lookups = cachedLookups(createSendStore(db.knex, { batch: config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined }), {
+    knex: db.knex,
+    ttlMs: config.lookupCacheMs,
+    databaseUrl: config.databaseUrl,
+    schema: config.dbSchema,
+    log: log.child({ part: 'lookups' }),
+  });
   const deps: AcceptDeps = {
-    store: createSendStore(db.knex),
+    store: lookups.store,
     sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
@@ -131,9 +139,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
-        (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex)),
+        (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed)),
         (r) => metricsRoute(r, metrics),
-        ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex))] : []),
+        ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed))] : []),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
@@ -188,6 +196,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       }
       await worker?.stop();
       await Promise.all(Object.values(channels.byName).map((c) => c.close()));
+      await lookups.close();
       await db.knex.destroy();
     },
   };

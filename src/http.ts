@@ -30,7 +30,9 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
   app.use(async (ctx, next) => {
     const header = ctx.get('x-correlation-id');
     ctx.state.correlationId = /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
-    ctx.state.log = d.log.child({ correlationId: ctx.state.correlationId });
+    // Made on first use: most requests never log, and a child logger serialises its bindings when made.
+    let log: Logger | undefined;
+    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= d.log.child({ correlationId: ctx.state.correlationId })), configurable: true, enumerable: true });
     ctx.set('X-Correlation-Id', ctx.state.correlationId);
     const started = process.hrtime.bigint();
     try {

@@ -195,12 +195,14 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   }
 
   const content = messageContent(client, req, channel, rendered, template);
+  const idempotencyKey = paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey;
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
     {
-      payloadHash: requestFingerprint(client.id, req, xml.data, channel),
+      // Only a key is ever compared with the fingerprint: without one there is nothing to hash.
+      payloadHash: req.requestId !== undefined || idempotencyKey !== undefined ? requestFingerprint(client.id, req, xml.data, channel) : '',
       requestId: req.requestId,
-      idempotencyKey: paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey,
+      idempotencyKey,
       windowMs: deps.idempotencyWindowMs,
     },
   );

@@ -18,8 +18,7 @@ export type Rendered = { subject: string; text: string | null; html: string | nu
 type Compiled = { subject: HandlebarsTemplateDelegate; text?: HandlebarsTemplateDelegate; html?: HandlebarsTemplateDelegate };
 // A version never changes once stored, so its compiled form is cached by id. The sources are kept with it:
 // ids are per database (several schemas may live in one process), so a hit must also be the same template.
-const cache = new Map<number, { sources: string; compiled: Compiled }>();
-const sourcesOf = (t: TemplateVersion) => JSON.stringify([t.subject, t.textBody, t.htmlBody]);
+const cache = new Map<number, { subject: string; textBody: string | null; htmlBody: string | null; compiled: Compiled }>();
 const hb = Handlebars.create();
 
 /** Compiles a template source; a syntax error names the part and the engine's line. */
@@ -52,11 +51,11 @@ export function templateData(req: SendRequest, xml: XmlObject): Record<string, u
 }
 
 export function renderTemplate(t: TemplateVersion, data: Record<string, unknown>): Rendered {
-  const sources = sourcesOf(t);
-  let c = cache.get(t.id)?.sources === sources ? cache.get(t.id)!.compiled : undefined;
+  const hit = cache.get(t.id);
+  let c = hit && hit.subject === t.subject && hit.textBody === t.textBody && hit.htmlBody === t.htmlBody ? hit.compiled : undefined;
   if (!c) {
     c = compileTemplate(t);
-    cache.set(t.id, { sources, compiled: c });
+    cache.set(t.id, { subject: t.subject, textBody: t.textBody, htmlBody: t.htmlBody, compiled: c });
   }
   const run = (fn: HandlebarsTemplateDelegate | undefined, part: string) => {
     if (!fn) return null;

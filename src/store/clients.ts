@@ -26,11 +26,16 @@ export type ClientSettings = Partial<
 const fromDb = (r: ClientRow | undefined): ClientRow | undefined =>
   r && { ...r, max_attachment_bytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes) };
 
-export function createClientStore(knex: Knex) {
+/** `changed` is told after every write, so cached reads of clients are dropped everywhere (lookup-cache.ts). */
+export function createClientStore(knex: Knex, changed: () => Promise<void> = async () => undefined) {
+  const told = async <T>(v: T) => {
+    await changed();
+    return v;
+  };
   return {
     async create(hashKey: string, s: ClientSettings & Pick<ClientRow, 'name' | 'default_from_address'>): Promise<ClientRow> {
       const [row] = await knex('clients').insert({ ...s, hash_key: hashKey }).returning('*');
-      return fromDb(row)!;
+      return told(fromDb(row)!);
     },
     async list(): Promise<ClientRow[]> {
       return (await knex('clients').orderBy('id')).map((r) => fromDb(r)!);
@@ -40,12 +45,12 @@ export function createClientStore(knex: Knex) {
     },
     async update(id: number, s: ClientSettings): Promise<ClientRow | undefined> {
       const [row] = await knex('clients').where({ id }).update({ ...s, updated_at: knex.fn.now() }).returning('*');
-      return fromDb(row);
+      return told(fromDb(row));
     },
     /** The new key replaces the old one in the same statement: the old key stops working at once. */
     async rotateKey(id: number, hashKey: string): Promise<ClientRow | undefined> {
       const [row] = await knex('clients').where({ id }).update({ hash_key: hashKey, key_rotated_at: knex.fn.now(), updated_at: knex.fn.now() }).returning('*');
-      return fromDb(row);
+      return told(fromDb(row));
     },
   };
 }

@@ -1,9 +1,11 @@
 // The delivery job table: claim due jobs with SKIP LOCKED, then settle each with a status event (STYLE §3).
 import type { Knex } from 'knex';
 import type { MessageContent } from '../core/ports.js';
+import { groupCommit } from './group-commit.js';
 import { contentFromRows } from './send-store.js';
 
-export type ClaimedJob = { id: number; messageId: number; attempts: number };
+/** A claimed job; `message` comes along when it has no attachments (null: the message is gone), else it is loaded on its own. */
+export type ClaimedJob = { id: number; messageId: number; attempts: number; message?: DeliveryMessage | null };
 export type DeliveryMessage = MessageContent & { id: number };
 
 export function createJobStore(knex: Knex) {
@@ -16,7 +18,8 @@ export function createJobStore(knex: Knex) {
   // Each settle is one statement: the job, the message's status and its event change together, and only
   // while this worker still holds the job (a lock lost to a timeout is not ours to settle).
   const settled = async (q: Knex.Raw) => (await q).rows[0].n > 0;
-  const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) =>
+  type Finish = { job: ClaimedJob; workerId: string; status: string; reason: string | null };
+  const finishOne = ({ job, workerId, status, reason }: Finish) =>
     settled(
       knex.raw(
         `with d as (delete from jobs where id = ? and locked_by = ? returning message_id),
@@ -26,22 +29,48 @@ export function createJobStore(knex: Knex) {
         [job.id, workerId, status, status, reason],
       ),
     );
+  // Deliveries that end while the database is busy settling others share the next statement (group commit).
+  const finishMany = async (items: Finish[]): Promise<boolean[]> => {
+    const r = await knex.raw(
+      `with v(job_id, worker_id, status, reason) as (values ${items.map(() => '(?::bigint, ?::text, ?::text, ?::text)').join(', ')}),
+            d as (delete from jobs j using v where j.id = v.job_id and j.locked_by = v.worker_id returning j.id as job_id, j.message_id, v.status, v.reason),
+            u as (update messages m set status = d.status, updated_at = now() from d where m.id = d.message_id),
+            e as (insert into message_events (message_id, status, reason) select message_id, status, reason from d)
+       select job_id from d`,
+      items.flatMap((i) => [i.job.id, i.workerId, i.status, i.reason]),
+    );
+    const done = new Set(r.rows.map((x: { job_id: number }) => Number(x.job_id)));
+    return items.map((i) => done.has(i.job.id));
+  };
+  const finishBatched = groupCommit(finishMany, finishOne, { maxBatch: 64, maxConcurrent: 2 });
+  const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) => finishBatched({ job, workerId, status, reason });
 
   return {
     /** Locks up to `limit` due jobs; a lock older than lockTimeoutMs is taken over (the worker died mid-send). */
     async claimDueJobs(workerId: string, limit: number, lockTimeoutMs: number): Promise<ClaimedJob[]> {
+      // The messages come with their jobs in the same round trip; attachments (any size) are read one message at a time.
       const r = await knex.raw(
-        `update jobs set locked_by = ?, locked_at = now(), attempts = attempts + 1
-          where id in (
-            select id from jobs
-             where run_at <= now() and (locked_at is null or locked_at < now() - (? * interval '1 millisecond'))
-             order by run_at, id
-             limit ?
-             for update skip locked)
-          returning id, message_id, attempts`,
+        `with c as (
+           update jobs set locked_by = ?, locked_at = now(), attempts = attempts + 1
+            where id in (
+              select id from jobs
+               where run_at <= now() and (locked_at is null or locked_at < now() - (? * interval '1 millisecond'))
+               order by run_at, id
+               limit ?
+               for update skip locked)
+            returning id, message_id, attempts)
+         select c.id as job_id, c.message_id as job_message_id, c.attempts as job_attempts,
+                exists (select 1 from attachments a where a.message_id = c.message_id) as has_attachments, m.*
+           from c left join messages m on m.id = c.message_id
+          order by c.id`,
         [workerId, lockTimeoutMs, limit],
       );
-      return r.rows.map((x: any) => ({ id: Number(x.id), messageId: Number(x.message_id), attempts: x.attempts }));
+      return r.rows.map((x: any) => ({
+        id: Number(x.job_id),
+        messageId: Number(x.job_message_id),
+        attempts: x.job_attempts,
+        message: x.id === null ? null : x.has_attachments ? undefined : { id: Number(x.id), ...contentFromRows(x, []) },
+      }));
     },
 
     /** Milliseconds until the next job is due, or undefined when none waits. */

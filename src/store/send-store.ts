@@ -2,6 +2,7 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import { parseAlgorithms } from '../core/auth.js';
+import { groupCommit } from './group-commit.js';
 import { IdempotencyConflict } from '../core/errors.js';
 import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
 import type { TemplateVersion } from '../core/render.js';
@@ -206,9 +207,20 @@ async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: num
   }
 }
 
+// Every message row has the same columns (messageRow names them all), so the insert is written once, here.
+const MESSAGE_COLUMNS = Object.keys(messageRow({ properties: [], params: [] } as unknown as NewMessage));
+const MESSAGE_INSERT = `insert into messages (${MESSAGE_COLUMNS.join(', ')}) values `;
+const ROW_PLACEHOLDERS = `(${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
+
+/** `insert into messages (...) values (...)` for one message. */
+function messageInsert(m: NewMessage): { sql: string; bindings: Knex.Value[] } {
+  const row = messageRow(m);
+  return { sql: MESSAGE_INSERT + ROW_PLACEHOLDERS, bindings: MESSAGE_COLUMNS.map((c) => row[c] ?? null) };
+}
+
 /** The message, its RECEIVED and QUEUED events and its delivery job, written by one statement (STYLE §3). */
 async function insertMessageEventsJob(db: Knex | Knex.Transaction, m: NewMessage): Promise<number> {
-  const insert = db('messages').insert(messageRow(m)).toSQL();
+  const insert = messageInsert(m);
   const r = await db.raw(
     `with m as (${insert.sql} returning id),
        e as (insert into message_events (message_id, status, reason)
@@ -220,7 +232,84 @@ async function insertMessageEventsJob(db: Knex | Knex.Transaction, m: NewMessage
   return Number(r.rows[0].id);
 }
 
-export function createSendStore(knex: Knex): SendStore {
+// Column types for the batch insert, whose rows come from a VALUES list (text unless said here).
+const COLUMN_TYPES: Record<string, string> = {
+  client_id: 'int', message_type_version: 'int', template_id: 'int', related_message_id: 'bigint', campaign_part_id: 'bigint',
+  archiving_expected: 'boolean', certification_expected: 'boolean', reply_envelope_attached: 'boolean', payment_slip_attached: 'boolean',
+  properties: 'jsonb', params: 'jsonb',
+};
+const TYPED_ROW = `(?::int, ?::text, ?::text, ${MESSAGE_COLUMNS.map((c) => `?::${COLUMN_TYPES[c] ?? 'text'}`).join(', ')})`;
+
+type HotWrite = { m: NewMessage; keys: DedupKeys };
+
+/**
+ * Several messages, each with its events and job, in one statement (one transaction). The ids are drawn first,
+ * in a CTE that runs once, so each row's id is known by its position. A message with an IDEMPOTENCY_KEY is
+ * written only if its key is claimed in the same statement; for one whose key is taken the answer is undefined,
+ * and the caller takes the transactional path, which finds the first message (SPEC §6).
+ */
+async function insertManyMessagesEventsJobs(db: Knex, items: HotWrite[]): Promise<(number | undefined)[]> {
+  const windowMs = items[0]!.keys.windowMs;
+  if (items.some((i) => i.keys.windowMs !== windowMs || i.keys.requestId || i.m.attachments.length)) throw new Error('not a hot write');
+  const bindings: Knex.Value[] = [items.length];
+  for (const [i, { m, keys }] of items.entries()) {
+    const row = messageRow(m);
+    bindings.push(i + 1, keys.idempotencyKey ?? null, keys.idempotencyKey ? keys.payloadHash : null);
+    for (const c of MESSAGE_COLUMNS) bindings.push(row[c] ?? null);
+  }
+  bindings.push(windowMs);
+  const cols = MESSAGE_COLUMNS.join(', ');
+  const r = await db.raw(
+    `with ids as (select nextval(pg_get_serial_sequence('messages', 'id')) as id, ord from generate_series(1, ?::int) as ord),
+       v(ord, k_key, k_hash, ${cols}) as (values ${items.map(() => TYPED_ROW).join(', ')}),
+       k as (insert into idempotency_keys (client_id, key, payload_hash, message_id)
+               select v.client_id, v.k_key, v.k_hash, ids.id from v join ids using (ord) where v.k_key is not null
+             on conflict (client_id, key) do update
+               set payload_hash = excluded.payload_hash, message_id = excluded.message_id, created_at = excluded.created_at
+               where idempotency_keys.created_at < now() - (?::bigint * interval '1 millisecond')
+             returning message_id),
+       ok as (select ids.id, ids.ord from ids join v using (ord) where v.k_key is null or ids.id in (select message_id from k)),
+       m as (insert into messages (id, ${cols}) select ok.id, ${MESSAGE_COLUMNS.map((c) => `v.${c}`).join(', ')} from ok join v using (ord) returning id),
+       e as (insert into message_events (message_id, status, reason)
+             select ok.id, s.status, case when s.n = 1 then 'via ' || v.intake end
+               from ok join v using (ord), (values (1, 'RECEIVED'), (2, 'QUEUED')) as s(n, status)
+              order by ok.ord, s.n),
+       j as (insert into jobs (message_id) select id from m)
+     select ok.id, ok.ord from ok order by ok.ord`,
+    bindings,
+  );
+  const stored = new Map<number, number>(r.rows.map((x: Row) => [Number(x.ord), Number(x.id)]));
+  return items.map((_, i) => stored.get(i + 1));
+}
+
+export type SendStoreOptions = { batch?: { maxBatch: number; maxConcurrent: number } };
+
+export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore {
+  // Requests without attachments or a requestId share statements while the database is busy (group commit).
+  const many = (items: HotWrite[]) => insertManyMessagesEventsJobs(knex, items);
+  const insertHot = o.batch
+    ? groupCommit<HotWrite, number | undefined>(many, async (i) => (await many([i]))[0], o.batch)
+    : async (i: HotWrite) => (await many([i]))[0];
+
+  async function storeInTransaction(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
+    try {
+      return await knex.transaction(async (trx) => {
+        const messageId = await insertMessageEventsJob(trx, m);
+        await claimKeys(trx, m.clientId, messageId, keys);
+        const inMemory = m.attachments.flatMap((a, seq) => (Buffer.isBuffer(a.content) ? [attachmentRow(messageId, seq, a, a.content)] : []));
+        if (inMemory.length) await trx('attachments').insert(inMemory);
+        // A spooled file is read only for its own insert, so a request holds about one attachment in memory at a time.
+        for (const [seq, a] of m.attachments.entries()) {
+          if (a.content instanceof SpooledFile) await trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(a.content)));
+        }
+        return { messageId, duplicate: false };
+      });
+    } catch (e) {
+      if (e instanceof DuplicateFound) return { messageId: e.messageId, duplicate: true };
+      throw e;
+    }
+  }
+
   return {
     async findClient(hashKey) {
       const r = await knex('clients').where({ hash_key: hashKey }).first();
@@ -239,26 +328,12 @@ export function createSendStore(knex: Knex): SendStore {
     },
 
     async storeMessage(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
-      // Hot path: no attachment and no key to claim. One statement is one transaction, one round trip.
-      if (m.attachments.length === 0 && !keys.idempotencyKey && !keys.requestId) {
-        return { messageId: await insertMessageEventsJob(knex, m), duplicate: false };
+      if (m.attachments.length === 0 && !keys.requestId) {
+        const messageId = await insertHot({ m, keys });
+        if (messageId !== undefined) return { messageId, duplicate: false };
+        // The key was already taken: the transactional path answers with the first message, or the conflict.
       }
-      try {
-        return await knex.transaction(async (trx) => {
-          const messageId = await insertMessageEventsJob(trx, m);
-          await claimKeys(trx, m.clientId, messageId, keys);
-          const inMemory = m.attachments.flatMap((a, seq) => (Buffer.isBuffer(a.content) ? [attachmentRow(messageId, seq, a, a.content)] : []));
-          if (inMemory.length) await trx('attachments').insert(inMemory);
-          // A spooled file is read only for its own insert, so a request holds about one attachment in memory at a time.
-          for (const [seq, a] of m.attachments.entries()) {
-            if (a.content instanceof SpooledFile) await trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(a.content)));
-          }
-          return { messageId, duplicate: false };
-        });
-      } catch (e) {
-        if (e instanceof DuplicateFound) return { messageId: e.messageId, duplicate: true };
-        throw e;
-      }
+      return storeInTransaction(m, keys);
     },
 
     async loadMessage(clientId, messageId) {

@@ -17,7 +17,8 @@ export type TemplateRow = {
 const SUMMARY = ['id', 'message_type', 'version', 'default_channel', 'active', 'created_at', 'updated_at'];
 const isUniqueViolation = (e: unknown) => (e as { code?: string }).code === '23505';
 
-export function createTemplateStore(knex: Knex) {
+/** `changed` is told after every write, so cached template reads are dropped everywhere (lookup-cache.ts). */
+export function createTemplateStore(knex: Knex, changed: () => Promise<void> = async () => undefined) {
   const own = (clientId: number) => knex('templates').where({ client_id: clientId });
   return {
     async list(clientId: number, messageType?: string): Promise<Omit<TemplateRow, 'subject' | 'text_body' | 'html_body'>[]> {
@@ -48,6 +49,7 @@ export function createTemplateStore(knex: Knex) {
               active: t.active,
             })
             .returning('*');
+          await changed();
           return row;
         } catch (e) {
           if (!isUniqueViolation(e) || attempt >= 5) throw e;
@@ -58,6 +60,7 @@ export function createTemplateStore(knex: Knex) {
     /** Switches a version on or off; answers the row, or undefined when the client has no such version. */
     async setActive(clientId: number, messageType: string, version: number, active: boolean): Promise<TemplateRow | undefined> {
       const [row] = await own(clientId).andWhere({ message_type: messageType, version }).update({ active, updated_at: knex.fn.now() }).returning('*');
+      if (row) await changed();
       return row;
     },
   };

@@ -53,10 +53,12 @@ export function createWorker(o: WorkerOptions) {
   }
 
   async function deliver(job: ClaimedJob) {
-    const log = o.log.child({ messageId: job.messageId, attempt: job.attempts });
+    // Made only when something is logged: a child logger serialises its bindings when made.
+    let child: Logger | undefined;
+    const log = () => (child ??= o.log.child({ messageId: job.messageId, attempt: job.attempts }));
     let outcome: Outcome;
     try {
-      const message = await o.jobs.loadForDelivery(job.messageId);
+      const message = job.message !== undefined ? job.message : await o.jobs.loadForDelivery(job.messageId);
       outcome = !message
         ? { kind: 'failed', reason: 'message vanished' }
         : await o.pipeline(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }));
@@ -69,14 +71,14 @@ export function createWorker(o: WorkerOptions) {
     for (let i = 0; ; i++) {
       try {
         const settled = await settle(job, outcome);
-        log.info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
+        if (o.log.isLevelEnabled('info')) log().info({ outcome: outcome.kind, reason: 'reason' in outcome ? outcome.reason : undefined, settled }, 'delivery');
         return;
       } catch (e) {
         if (i >= (running ? SETTLE_TRIES : 3)) {
-          log.error({ err: e }, 'delivery could not be recorded; the job runs again after its lock expires');
+          log().error({ err: e }, 'delivery could not be recorded; the job runs again after its lock expires');
           return;
         }
-        log.warn({ err: (e as Error).message, try: i + 1 }, 'delivery not recorded yet; trying again');
+        log().warn({ err: (e as Error).message, try: i + 1 }, 'delivery not recorded yet; trying again');
         await sleep(Math.min(250 * 2 ** i, 5000));
       }
     }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
 import { api } from '../helpers/api.js';
-import { startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
+import { eventually, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
 const TOKEN = 'test-admin-token-4f9a1c';
@@ -87,6 +87,27 @@ describe('client management (admin API)', function () {
     assert.equal(templates.status, 401);
     await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: true }) });
     assert.equal((await sendAs(gw.url, key)).code, 0);
+  });
+
+  it('a change made through one gateway reaches another gateway on the same database at once, not after its cache time', async () => {
+    // The second gateway would reuse a client read for ten minutes; only the database notification can tell it.
+    const other = await startTestGateway({ ADMIN_TOKEN: TOKEN, DB_SCHEMA: gw.schema, FIXTURES: 'none', LOOKUP_CACHE_MS: '600000' });
+    try {
+      const made = (await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'Shared', defaultFromAddress: 's@example.com' }) })).body.data;
+      const key = made.attributes.hashKey;
+      assert.equal((await sendAs(other.url, key)).code, 0); // read once, now cached there
+      assert.equal((await sendAs(other.url, key)).code, 0);
+      await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: false }) });
+      await eventually(async () => (await sendAs(other.url, key)).code === 2, 3000, 'the other gateway to refuse the disabled client');
+      const rotated = await api(gw.url, `${CLIENTS}/${made.id}/key`, { headers: admin, method: 'POST' });
+      await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: true }) });
+      const newKey = rotated.body.data.attributes.hashKey;
+      await eventually(async () => (await sendAs(other.url, newKey)).code === 0, 3000, 'the other gateway to take the new key');
+      assert.equal((await sendAs(other.url, key)).code, 2);
+    } finally {
+      await other.halt(); // the schema is the first gateway's
+      await other.smtp.stop();
+    }
   });
 
   it('JWT settings are checked: known algorithms, the key their family needs, a real PEM key, a long enough secret', async () => {

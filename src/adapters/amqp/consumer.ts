@@ -111,7 +111,9 @@ export async function startAmqpIntake(o: AmqpOptions) {
 
   async function handle(ch: ConfirmChannel, msg: ConsumeMessage) {
     const p = msg.properties;
-    const log = o.log.child({ correlationId: p.correlationId, amqpMessageId: p.messageId });
+    // Made only when something is logged: a child logger serialises its bindings when made.
+    let child: Logger | undefined;
+    const log = () => (child ??= o.log.child({ correlationId: p.correlationId, amqpMessageId: p.messageId }));
     const canReply = !!(p.replyTo || header(p.headers, 'replyToApp'));
     try {
       let result;
@@ -120,7 +122,7 @@ export async function startAmqpIntake(o: AmqpOptions) {
       } catch (e) {
         // The database or another part is down: try again later, a bounded number of times (never a loop).
         const attempts = Number(header(p.headers, ATTEMPTS_HEADER) ?? 0) + 1;
-        log.warn({ err: e, attempts }, 'request could not be processed now');
+        log().warn({ err: e, attempts }, 'request could not be processed now');
         if (attempts < o.maxAttempts) {
           await sleep(o.retryDelayMs * attempts);
           await publishConfirmed(ch, '', o.queue, msg.content, { ...propsOf(msg), headers: { ...(p.headers ?? {}), [ATTEMPTS_HEADER]: attempts } });
@@ -142,10 +144,10 @@ export async function startAmqpIntake(o: AmqpOptions) {
         await deadLetter(ch, msg, `refused (code ${first.error.status}) and no reply_to: ${first.error.issues.map((i) => i.text).join('; ')}`);
       }
       ch.ack(msg);
-      log.debug({ outcome: answers.map((a) => (a.ok ? a.answer.messageId : a.error.status)) }, 'amqp request handled');
+      if (o.log.isLevelEnabled('debug')) log().debug({ outcome: answers.map((a) => (a.ok ? a.answer.messageId : a.error.status)) }, 'amqp request handled');
     } catch (e) {
       // The channel went away before the ack: the broker redelivers, and idempotency finds the stored message.
-      log.warn({ err: e }, 'amqp request not acknowledged; it will be redelivered');
+      log().warn({ err: e }, 'amqp request not acknowledged; it will be redelivered');
     }
   }
 
