@@ -110,6 +110,34 @@ function attachmentRow(messageId: number, seq: number, a: NewAttachment<Attachme
   };
 }
 
+/**
+ * Attachment bytes held in memory for their insert, across all requests of this process: with many large uploads
+ * at once, each waits for its turn instead of all of them reading their files together (upload memory stays flat).
+ */
+function byteBudget(limit: number) {
+  let free = limit;
+  const waiting: { n: number; go: () => void }[] = [];
+  const wake = () => {
+    while (waiting.length && waiting[0]!.n <= free) {
+      const w = waiting.shift()!;
+      free -= w.n;
+      w.go();
+    }
+  };
+  return async <T>(bytes: number, fn: () => Promise<T>): Promise<T> => {
+    const n = Math.min(bytes, limit); // one larger than the whole budget waits until it has it all
+    if (n > free || waiting.length) await new Promise<void>((go) => waiting.push({ n, go }));
+    else free -= n;
+    try {
+      return await fn();
+    } finally {
+      free += n;
+      wake();
+    }
+  };
+}
+const withAttachmentBytes = byteBudget(32 * 1024 * 1024);
+
 /** The bytes of a spooled attachment; a file that changed since it was measured is an internal error, never stored. */
 async function readSpooled(f: SpooledFile): Promise<Buffer> {
   const bytes = await fs.readFile(f.path);
@@ -300,7 +328,8 @@ export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore
         if (inMemory.length) await trx('attachments').insert(inMemory);
         // A spooled file is read only for its own insert, so a request holds about one attachment in memory at a time.
         for (const [seq, a] of m.attachments.entries()) {
-          if (a.content instanceof SpooledFile) await trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(a.content)));
+          const f = a.content;
+          if (f instanceof SpooledFile) await withAttachmentBytes(f.size, async () => trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(f))));
         }
         return { messageId, duplicate: false };
       });
