@@ -19,16 +19,6 @@ export function createJobStore(knex: Knex) {
   // while this worker still holds the job (a lock lost to a timeout is not ours to settle).
   const settled = async (q: Knex.Raw) => (await q).rows[0].n > 0;
   type Finish = { job: ClaimedJob; workerId: string; status: string; reason: string | null };
-  const finishOne = ({ job, workerId, status, reason }: Finish) =>
-    settled(
-      knex.raw(
-        `with d as (delete from jobs where id = ? and locked_by = ? returning message_id),
-              u as (update messages set status = ?, updated_at = now() where id in (select message_id from d)),
-              e as (insert into message_events (message_id, status, reason) select message_id, ?, ? from d)
-         select count(*)::int as n from d`,
-        [job.id, workerId, status, status, reason],
-      ),
-    );
   // Deliveries that end while the database is busy settling others share the next statement (group commit).
   const finishMany = async (items: Finish[]): Promise<boolean[]> => {
     const r = await knex.raw(
@@ -42,7 +32,7 @@ export function createJobStore(knex: Knex) {
     const done = new Set(r.rows.map((x: { job_id: number }) => Number(x.job_id)));
     return items.map((i) => done.has(i.job.id));
   };
-  const finishBatched = groupCommit(finishMany, finishOne, { maxBatch: 64, maxConcurrent: 2 });
+  const finishBatched = groupCommit(finishMany, async (i: Finish) => (await finishMany([i]))[0]!, { maxBatch: 64, maxConcurrent: 2 });
   const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) => finishBatched({ job, workerId, status, reason });
 
   return {

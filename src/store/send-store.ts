@@ -237,30 +237,8 @@ async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: num
 
 // Every message row has the same columns (messageRow names them all), so the insert is written once, here.
 const MESSAGE_COLUMNS = Object.keys(messageRow({ properties: [], params: [] } as unknown as NewMessage));
-const MESSAGE_INSERT = `insert into messages (${MESSAGE_COLUMNS.join(', ')}) values `;
-const ROW_PLACEHOLDERS = `(${MESSAGE_COLUMNS.map(() => '?').join(', ')})`;
 
-/** `insert into messages (...) values (...)` for one message. */
-function messageInsert(m: NewMessage): { sql: string; bindings: Knex.Value[] } {
-  const row = messageRow(m);
-  return { sql: MESSAGE_INSERT + ROW_PLACEHOLDERS, bindings: MESSAGE_COLUMNS.map((c) => row[c] ?? null) };
-}
-
-/** The message, its RECEIVED and QUEUED events and its delivery job, written by one statement (STYLE §3). */
-async function insertMessageEventsJob(db: Knex | Knex.Transaction, m: NewMessage): Promise<number> {
-  const insert = messageInsert(m);
-  const r = await db.raw(
-    `with m as (${insert.sql} returning id),
-       e as (insert into message_events (message_id, status, reason)
-             select m.id, v.status, v.reason from m, (values (1, 'RECEIVED', ?::text), (2, 'QUEUED', null::text)) as v(n, status, reason) order by v.n),
-       j as (insert into jobs (message_id) select id from m)
-     select id from m`,
-    [...insert.bindings, `via ${m.intake}`],
-  );
-  return Number(r.rows[0].id);
-}
-
-// Column types for the batch insert, whose rows come from a VALUES list (text unless said here).
+// Column types for the insert, whose rows come from a VALUES list (text unless said here).
 const COLUMN_TYPES: Record<string, string> = {
   client_id: 'int', message_type_version: 'int', template_id: 'int', related_message_id: 'bigint', campaign_part_id: 'bigint',
   archiving_expected: 'boolean', certification_expected: 'boolean', reply_envelope_attached: 'boolean', payment_slip_attached: 'boolean',
@@ -271,14 +249,17 @@ const TYPED_ROW = `(?::int, ?::text, ?::text, ${MESSAGE_COLUMNS.map((c) => `?::$
 type HotWrite = { m: NewMessage; keys: DedupKeys };
 
 /**
- * Several messages, each with its events and job, in one statement (one transaction). The ids are drawn first,
- * in a CTE that runs once, so each row's id is known by its position. A message with an IDEMPOTENCY_KEY is
- * written only if its key is claimed in the same statement; for one whose key is taken the answer is undefined,
- * and the caller takes the transactional path, which finds the first message (SPEC §6).
+ * Messages, each with its RECEIVED and QUEUED events and its delivery job, in one statement (STYLE §3): one
+ * message on the transactional path, many when requests share a statement. The ids are drawn first, in a CTE
+ * that runs once, so each row's id is known by its position. A message with an IDEMPOTENCY_KEY is written only
+ * if its key is claimed in the same statement; for one whose key is taken the answer is undefined, and the
+ * caller takes the transactional path, which finds the first message (SPEC §6). Attachments and requestId
+ * keys are the transactional path's (the key claim here is for the idempotency key only).
  */
-async function insertManyMessagesEventsJobs(db: Knex, items: HotWrite[]): Promise<(number | undefined)[]> {
+async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotWrite[]): Promise<(number | undefined)[]> {
+  // ON CONFLICT's condition has one window for the statement; requests with another one are written on their own.
   const windowMs = items[0]!.keys.windowMs;
-  if (items.some((i) => i.keys.windowMs !== windowMs || i.keys.requestId || i.m.attachments.length)) throw new Error('not a hot write');
+  if (items.some((i) => i.keys.windowMs !== windowMs)) throw new Error('one statement, one idempotency window');
   const bindings: Knex.Value[] = [items.length];
   for (const [i, { m, keys }] of items.entries()) {
     const row = messageRow(m);
@@ -314,7 +295,7 @@ export type SendStoreOptions = { batch?: { maxBatch: number; maxConcurrent: numb
 
 export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore {
   // Requests without attachments or a requestId share statements while the database is busy (group commit).
-  const many = (items: HotWrite[]) => insertManyMessagesEventsJobs(knex, items);
+  const many = (items: HotWrite[]) => insertMessagesEventsJobs(knex, items);
   const insertHot = o.batch
     ? groupCommit<HotWrite, number | undefined>(many, async (i) => (await many([i]))[0], o.batch)
     : async (i: HotWrite) => (await many([i]))[0];
@@ -322,7 +303,7 @@ export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore
   async function storeInTransaction(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
     try {
       return await knex.transaction(async (trx) => {
-        const messageId = await insertMessageEventsJob(trx, m);
+        const [messageId] = (await insertMessagesEventsJobs(trx, [{ m, keys: { payloadHash: '', windowMs: keys.windowMs } }])) as [number];
         await claimKeys(trx, m.clientId, messageId, keys);
         const inMemory = m.attachments.flatMap((a, seq) => (Buffer.isBuffer(a.content) ? [attachmentRow(messageId, seq, a, a.content)] : []));
         if (inMemory.length) await trx('attachments').insert(inMemory);
