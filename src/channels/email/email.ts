@@ -2,7 +2,6 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import nodemailer, { type Transporter } from 'nodemailer';
-import MailComposer from 'nodemailer/lib/mail-composer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
 import { writeAtomic } from '../../documents/archive.js';
@@ -47,9 +46,7 @@ export function createEmailChannel(o: EmailOptions): Channel {
     return {
       async deliver(m) {
         try {
-          // Composed whole first: the sink gets the message in one write instead of one per MIME part and line.
-          const mime = new MailComposer(mailFor(m, o.messageIdDomain)).compile();
-          const info = await transport.sendMail({ envelope: mime.getEnvelope(), raw: await mime.build() });
+          const info = await transport.sendMail(mailFor(m, o.messageIdDomain));
           const rejected = (info.rejected ?? []).map(String);
           return { kind: 'sent', ref: `${info.response}${rejected.length ? `; rejected: ${rejected.join(', ')}` : ''}`.slice(0, 500) };
         } catch (err) {
