@@ -4,6 +4,7 @@ import Koa from 'koa';
 import Router from '@koa/router';
 import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
+import { lazyChild } from './log.js';
 import type { SoapAdapter } from './adapters/soap/soap.js';
 import { faultXml } from './adapters/soap/envelope.js';
 import { errorDocument, httpStatusOf, JSONAPI } from './api/jsonapi.js';
@@ -30,9 +31,8 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
   app.use(async (ctx, next) => {
     const header = ctx.get('x-correlation-id');
     ctx.state.correlationId = /^[\w.-]{1,100}$/.test(header) ? header : randomUUID();
-    // Made on first use: most requests never log, and a child logger serialises its bindings when made.
-    let log: Logger | undefined;
-    Object.defineProperty(ctx.state, 'log', { get: () => (log ??= d.log.child({ correlationId: ctx.state.correlationId })), configurable: true, enumerable: true });
+    const log = lazyChild(d.log, { correlationId: ctx.state.correlationId });
+    Object.defineProperty(ctx.state, 'log', { get: log, configurable: true, enumerable: true });
     ctx.set('X-Correlation-Id', ctx.state.correlationId);
     const started = process.hrtime.bigint();
     try {

@@ -14,3 +14,9 @@ export function createLogger(level: string): Logger {
     },
   });
 }
+
+/** A child logger made on first use: most requests never log, and pino serialises a child's bindings when it is made. */
+export function lazyChild(log: Logger, bindings: Record<string, unknown>): () => Logger {
+  let child: Logger | undefined;
+  return () => (child ??= log.child(bindings));
+}

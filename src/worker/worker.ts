@@ -1,6 +1,7 @@
 // The delivery worker: claims due jobs, hands each message to its channel, records what followed (SPEC §4 step 6).
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
+import { lazyChild } from '../log.js';
 import type { Outcome } from '../channels/channel.js';
 import type { ClaimedJob, JobStore } from '../store/jobs.js';
 import type { Pipeline } from './pipeline.js';
@@ -53,9 +54,7 @@ export function createWorker(o: WorkerOptions) {
   }
 
   async function deliver(job: ClaimedJob) {
-    // Made only when something is logged: a child logger serialises its bindings when made.
-    let child: Logger | undefined;
-    const log = () => (child ??= o.log.child({ messageId: job.messageId, attempt: job.attempts }));
+    const log = lazyChild(o.log, { messageId: job.messageId, attempt: job.attempts });
     let outcome: Outcome;
     try {
       const message = job.message !== undefined ? job.message : await o.jobs.loadForDelivery(job.messageId);

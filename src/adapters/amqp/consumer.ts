@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
+import { lazyChild } from '../../log.js';
 import { SendError, toSendError, ValidationError } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import type { Answer } from '../forms/json.js';
@@ -111,9 +112,7 @@ export async function startAmqpIntake(o: AmqpOptions) {
 
   async function handle(ch: ConfirmChannel, msg: ConsumeMessage) {
     const p = msg.properties;
-    // Made only when something is logged: a child logger serialises its bindings when made.
-    let child: Logger | undefined;
-    const log = () => (child ??= o.log.child({ correlationId: p.correlationId, amqpMessageId: p.messageId }));
+    const log = lazyChild(o.log, { correlationId: p.correlationId, amqpMessageId: p.messageId });
     const canReply = !!(p.replyTo || header(p.headers, 'replyToApp'));
     try {
       let result;
