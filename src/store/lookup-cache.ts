@@ -46,7 +46,8 @@ export function cachedLookups(store: SendStore, o: { knex: Knex; ttlMs: number; 
   let retry: NodeJS.Timeout | undefined;
   async function listen() {
     if (closed || !o.databaseUrl || o.ttlMs === 0) return;
-    const c = new pg.Client({ connectionString: o.databaseUrl });
+    // Named, so an operator (or a test) can find this gateway's listener in pg_stat_activity.
+    const c = new pg.Client({ connectionString: o.databaseUrl, application_name: `hammy-lookups ${scope || 'public'} pid ${process.pid}` });
     const lost = (err?: Error) => {
       if (listener !== c) return;
       listener = undefined;

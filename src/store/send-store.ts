@@ -114,7 +114,7 @@ function attachmentRow(messageId: number, seq: number, a: NewAttachment<Attachme
  * Attachment bytes held in memory for their insert, across all requests of this process: with many large uploads
  * at once, each waits for its turn instead of all of them reading their files together (upload memory stays flat).
  */
-function byteBudget(limit: number) {
+export function byteBudget(limit: number) {
   let free = limit;
   const waiting: { n: number; go: () => void }[] = [];
   const wake = () => {
