@@ -209,21 +209,30 @@ async function main() {
     });
   }
 
-  // End to end: accepted through the wire and delivered to the sink, sustained.
-  if (want('e2e')) await withChild(await gateway({ SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: '5', WORKER_POLL_MS: '50' }), async (gw) => {
-    await waitHealth(gw.url);
-    const rest = await fetch(`${gw.url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, body: restJson });
-    const useRest = rest.status !== 404;
-    const before = await delivered();
-    const m = await measure(gw.pid, () =>
-      useRest
-        ? httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: 16, seconds: SECONDS * 2 })
-        : httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: 16, seconds: SECONDS * 2 }),
-    );
-    const mails = (await delivered()) - before;
-    const res: LoadResult = { ...m.result, ops: mails, opsPerSec: mails / (SECONDS * 2) };
-    record(`End to end: ${useRest ? 'REST' : 'SOAP'} accept + delivery to SMTP, delivered mails/s`, 'F_smtp', 0.5, { ...m, result: res }, `accepted ${Math.round(m.result.opsPerSec)}/s while delivering`);
-  });
+  // End to end: accepted through the wire and delivered to the sink, sustained. Measured as one process doing
+  // both (`npm start`), and as the scaled deployment: an intake process and a worker process (`npm run worker`).
+  if (want('e2e')) {
+    const endToEnd = async (gw: Child & { url: string }, pids: number[], label: string) => {
+      await waitHealth(gw.url);
+      const before = await delivered();
+      const cpuBefore = pids.map((p) => usage(p).cpuMs);
+      const m = await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: 16, seconds: SECONDS * 2 }));
+      const mails = (await delivered()) - before;
+      const cpuMs = pids.reduce((sum, p, i) => sum + usage(p).cpuMs - cpuBefore[i]!, 0);
+      const peakRssBytes = Math.max(...pids.map((p) => usage(p).peakRssBytes));
+      record(label, 'F_smtp', 0.5, { ...m, cpuMs, peakRssBytes, result: { ...m.result, ops: mails, opsPerSec: mails / (SECONDS * 2) } }, `accepted ${Math.round(m.result.opsPerSec)}/s while delivering; CPU and RSS of ${pids.length === 1 ? 'the process' : 'both processes (RSS: the larger)'}`);
+    };
+    const workerEnv = { SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: '5', WORKER_POLL_MS: '50' };
+    await withChild(await gateway(workerEnv), (gw) => endToEnd(gw, [gw.pid], 'End to end, one process (intake and worker): REST accept + delivery to SMTP, delivered mails/s'));
+    await withChild(await gateway({ ...workerEnv, WORKER: 'false' }), async (gw) => {
+      const worker = await startNode(path.join(DIST, 'src', 'main.js'), { DATABASE_URL: PG_URL, DB_SCHEMA: gw.schema, AMQP_URL: 'off', LOG_LEVEL: 'warn', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-worker-')), ...workerEnv }, null, [], ['--worker-only']);
+      try {
+        await endToEnd(gw, [gw.pid, worker.pid], 'End to end, intake process + worker process: REST accept + delivery to SMTP, delivered mails/s');
+      } finally {
+        await worker.stop();
+      }
+    });
+  }
 
   // REST multipart with a 1 MB attachment.
   if (want('multipart')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
