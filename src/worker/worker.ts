@@ -83,11 +83,15 @@ export function createWorker(o: WorkerOptions) {
     }
   }
 
+  // A busy worker claims once a quarter of its slots is free, not each time one delivery ends: one claim
+  // statement per job would cost more than the deliveries' own database work.
+  const claimAt = Math.max(1, Math.ceil(o.concurrency / 4));
+
   async function loop() {
     while (running) {
       const free = o.concurrency - inflight.size;
       let claimed: ClaimedJob[] = [];
-      if (free > 0) {
+      if (free > 0 && (free >= claimAt || inflight.size === 0)) {
         try {
           claimed = await o.jobs.claimDueJobs(workerId, free, o.lockTimeoutMs);
         } catch (e) {
@@ -101,7 +105,7 @@ export function createWorker(o: WorkerOptions) {
         });
         inflight.add(p);
       }
-      if (claimed.length === 0 || inflight.size >= o.concurrency) await wait(o.pollMs);
+      if (claimed.length === 0 || o.concurrency - inflight.size < claimAt) await wait(o.pollMs);
     }
   }
 
