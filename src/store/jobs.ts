@@ -19,7 +19,8 @@ export function createJobStore(knex: Knex) {
   // while this worker still holds the job (a lock lost to a timeout is not ours to settle).
   const settled = async (q: Knex.Raw) => (await q).rows[0].n > 0;
   type Finish = { job: ClaimedJob; workerId: string; status: string; reason: string | null };
-  // Deliveries that end while the database is busy settling others share the next statement (group commit).
+  // Deliveries that end while the database is busy settling others share the next statement (group commit);
+  // one statement at a time, so each carries more: a settle's latency matters less than an accept's.
   const finishMany = async (items: Finish[]): Promise<boolean[]> => {
     const r = await knex.raw(
       `with v(job_id, worker_id, status, reason) as (values ${items.map(() => '(?::bigint, ?::text, ?::text, ?::text)').join(', ')}),
@@ -32,7 +33,7 @@ export function createJobStore(knex: Knex) {
     const done = new Set(r.rows.map((x: { job_id: number }) => Number(x.job_id)));
     return items.map((i) => done.has(i.job.id));
   };
-  const finishBatched = groupCommit(finishMany, async (i: Finish) => (await finishMany([i]))[0]!, { maxBatch: 64, maxConcurrent: 2 });
+  const finishBatched = groupCommit(finishMany, async (i: Finish) => (await finishMany([i]))[0]!, { maxBatch: 64, maxConcurrent: 1 });
   const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) => finishBatched({ job, workerId, status, reason });
 
   return {
@@ -61,6 +62,22 @@ export function createJobStore(knex: Knex) {
         attempts: x.job_attempts,
         message: x.id === null ? null : x.has_attachments ? undefined : { id: Number(x.id), ...contentFromRows(x, []) },
       }));
+    },
+
+    /**
+     * How many due jobs wait for a worker and how many a worker holds, looking at no more than the first `look`
+     * jobs in claim order (workers take jobs in that order, so the held ones are among the first): a bounded
+     * read however long the queue is, for intake flow control.
+     */
+    async backlog(lockTimeoutMs: number, look: number): Promise<{ waiting: number; running: number }> {
+      const r = await knex.raw(
+        `select count(*)::int as due,
+                count(*) filter (where locked_at is not null and locked_at >= now() - (? * interval '1 millisecond'))::int as running
+           from (select locked_at from jobs where run_at <= now() order by run_at, id limit ?) j`,
+        [lockTimeoutMs, look],
+      );
+      const { due, running } = r.rows[0];
+      return { waiting: due - running, running };
     },
 
     /** Milliseconds until the next job is due, or undefined when none waits. */
