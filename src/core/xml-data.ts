@@ -2,7 +2,7 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Issue } from './errors.js';
 
-const parser = new XMLParser({
+const options = {
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
@@ -13,7 +13,11 @@ const parser = new XMLParser({
   htmlEntities: true,
   ignoreDeclaration: true,
   ignorePiTags: true,
-});
+};
+const parser = new XMLParser(options);
+// Text without `&` holds no reference to decode; the parser that skips decoding gives the same objects about
+// five times faster (fast-xml-parser builds its HTML entity table again for every document it decodes).
+const plainParser = new XMLParser({ ...options, processEntities: false, htmlEntities: false });
 
 export type XmlObject = { [key: string]: XmlValue };
 export type XmlValue = string | XmlObject | XmlValue[];
@@ -31,7 +35,7 @@ export function parseXmlData(xml: string | undefined, field = 'xmlData'): { data
   }
   let data: XmlObject;
   try {
-    data = parser.parse(xml) as XmlObject;
+    data = (xml.includes('&') ? parser : plainParser).parse(xml) as XmlObject;
   } catch (e) {
     // e.g. an element named __proto__ or constructor, which the parser refuses: the caller's mistake, not ours.
     return { data: {}, issues: [{ code: 1, field, text: `${field} cannot be used as template data: ${(e as Error).message}` }] };
