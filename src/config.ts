@@ -21,6 +21,9 @@ const Env = z.object({
   DB_POOL_MAX: int(10, 1),
   ACCEPT_BATCH_MAX: int(64, 1),
   LOOKUP_CACHE_MS: int(5000, 0),
+  INTAKE_FLOW_BACKLOG: int(500, 0),
+  INTAKE_FLOW_DELAY_MS: int(1000, 0),
+  INTAKE_FLOW_PROBE_MS: int(200, 10),
   DATA_DIR: z.string().min(1).default('./data'),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   SMTP_POOL_SIZE: int(5, 1),
@@ -60,6 +63,8 @@ export type Config = {
   acceptBatchMax: number;
   /** How long a client or template read may be reused (0: never); changes through this gateway's APIs apply at once. */
   lookupCacheMs: number;
+  /** Intake flow control (core/intake-flow.ts): due jobs above which accepts wait, the longest wait, how often to look. */
+  intakeFlow: { highWater: number; maxDelayMs: number; probeMs: number };
   dataDir: string;
   smtpUrl?: string;
   smtpPoolSize: number;
@@ -115,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dbPoolMax: e.DB_POOL_MAX,
     acceptBatchMax: e.ACCEPT_BATCH_MAX,
     lookupCacheMs: e.LOOKUP_CACHE_MS,
+    intakeFlow: { highWater: e.INTAKE_FLOW_BACKLOG, maxDelayMs: e.INTAKE_FLOW_DELAY_MS, probeMs: e.INTAKE_FLOW_PROBE_MS },
     dataDir,
     smtpUrl: e.SMTP_URL,
     smtpPoolSize: e.SMTP_POOL_SIZE,

@@ -40,6 +40,7 @@ import { createLogger } from './log.js';
 import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
+import { createIntakeFlow } from './core/intake-flow.js';
 import { createSendStore } from './store/send-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 
@@ -98,11 +99,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   const channels = createChannels(config, db);
   const metrics = createMetrics(db.knex);
+  const jobStore = createJobStore(db.knex);
   let worker: Worker | undefined;
   if (opts.worker ?? config.worker.enabled) {
-    const jobs = createJobStore(db.knex);
-    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs });
-    worker = createWorker({ jobs, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: metrics.delivery });
+    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
+    worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: metrics.delivery });
     worker.start();
   }
 
@@ -113,8 +114,15 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     schema: config.dbSchema,
     log: log.child({ part: 'lookups' }),
   });
+  const flow = createIntakeFlow({
+    ...config.intakeFlow,
+    probe: () => jobStore.backlog(config.worker.lockTimeoutMs, config.intakeFlow.highWater + 1000),
+    onProbeError: (err) => log.warn({ err }, 'intake flow: the backlog could not be read; requests go ahead'),
+    onDelay: metrics.flowDelayed,
+  });
   const deps: AcceptDeps = {
     store: lookups.store,
+    admit: flow.admit,
     sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
@@ -150,6 +158,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           parts: {
             database: { state: database, kind: db.embedded ? 'embedded PGlite' : 'PostgreSQL' },
             worker: worker ? 'running' : 'off',
+            intakeFlow: flow.state(),
             email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
             amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
             print: config.printDir,
@@ -194,6 +203,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         server.closeIdleConnections?.();
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
+      flow.close();
       await worker?.stop();
       await Promise.all(Object.values(channels.byName).map((c) => c.close()));
       await lookups.close();

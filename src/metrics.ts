@@ -21,6 +21,7 @@ export function createMetrics(knex: Knex) {
     registers: [registry],
   });
   const deliveries = new Counter({ name: 'hammy_deliveries_total', help: 'Delivery attempts by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] });
+  const flowDelays = new Counter({ name: 'hammy_intake_flow_delays_total', help: 'Accepts held back because the delivery backlog was long (INTAKE_FLOW_BACKLOG)', registers: [registry] });
   new Gauge({
     name: 'hammy_queue_depth',
     help: 'Delivery jobs waiting or in progress',
@@ -57,6 +58,9 @@ export function createMetrics(knex: Knex) {
           end();
         }
       };
+    },
+    flowDelayed() {
+      flowDelays.inc();
     },
     delivery(channel: string, outcome: Outcome) {
       deliveries.inc({ channel, outcome: outcome.kind });

@@ -24,6 +24,8 @@ export type AcceptDeps = {
   sources: FileSources;
   limits: Limits;
   idempotencyWindowMs: number;
+  /** Resolves when a request may be stored (intake flow control holds it back while delivery lags far behind). */
+  admit?: () => Promise<void>;
   /** Called after a new message is committed, to wake the delivery worker. */
   onStored?: (messageId: number) => void;
   /** Called when a stored source could not be removed after commit (deleteSourceExpected). */
@@ -196,6 +198,8 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
 
   const content = messageContent(client, req, channel, rendered, template);
   const idempotencyKey = paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey;
+  // Held back before it is stored, not after: a client that gives up while waiting leaves nothing behind to double.
+  await deps.admit?.();
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
     {

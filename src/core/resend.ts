@@ -29,6 +29,7 @@ export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, c
     userName: req.userName,
     params: params.filter((p) => p.key !== 'IDEMPOTENCY_KEY'),
   });
+  await deps.admit?.();
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
     { payloadHash: fingerprint, requestId: req.requestId, idempotencyKey: paramValue(params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey, windowMs: deps.idempotencyWindowMs },
