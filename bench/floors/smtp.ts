@@ -1,0 +1,46 @@
+// F_smtp: raw pooled nodemailer into the sink, sending the mail the gateway sends (FLOOR_MAIL: nodemailer's
+// message options, as the gateway's EMAIL channel builds them for a TEST.MAIL message) for FLOOR_SECONDS,
+// FLOOR_INFLIGHT at a time over FLOOR_POOL connections. Prints `ready`, starts on SIGUSR2, prints `done <mails> <seconds>`, exits on SIGTERM.
+import nodemailer from 'nodemailer';
+
+const mail = JSON.parse(process.env.FLOOR_MAIL!);
+const seconds = Number(process.env.FLOOR_SECONDS ?? 8);
+const inflightMax = Number(process.env.FLOOR_INFLIGHT ?? 50);
+const t = nodemailer.createTransport({ url: process.env.SMTP_URL!, pool: true, maxConnections: Number(process.env.FLOOR_POOL ?? 5) } as any);
+
+async function run() {
+  const end = performance.now() + seconds * 1000;
+  const t0 = performance.now();
+  let sent = 0;
+  let inflight = 0;
+  await new Promise<void>((resolve, reject) => {
+    const next = () => {
+      while (inflight < inflightMax && performance.now() < end) {
+        inflight++;
+        const i = sent++;
+        t.sendMail({ ...mail, messageId: `<floor.${i}@bench>` }).then(() => {
+          inflight--;
+          if (inflight === 0 && performance.now() >= end) resolve();
+          else next();
+        }, reject);
+      }
+    };
+    next();
+  });
+  console.log(`done ${sent} ${((performance.now() - t0) / 1000).toFixed(3)}`);
+}
+
+// Stays until SIGTERM after the run, so the bench can read its CPU time and peak RSS.
+setInterval(() => undefined, 1 << 30);
+process.on('SIGTERM', () => process.exit(0));
+process.once('SIGUSR2', () => {
+  run().then(
+    () => t.close(),
+    (e) => {
+      console.error(e);
+      process.exit(1);
+    },
+  );
+});
+// Only now: a SIGUSR2 that came before its handler would end the process.
+console.log('ready');
