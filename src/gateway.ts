@@ -32,6 +32,7 @@ import { createPipeline } from './worker/pipeline.js';
 import { createMetrics, metricsRoute } from './metrics.js';
 import type { Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
+import { createIntakeFlow } from './core/intake-flow.js';
 import type { ChannelName } from './core/send-request.js';
 import { resendMessage } from './core/resend.js';
 import { createFileSources } from './documents/sources.js';
@@ -40,7 +41,6 @@ import { createLogger } from './log.js';
 import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
-import { createIntakeFlow } from './core/intake-flow.js';
 import { createSendStore } from './store/send-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 

@@ -1,18 +1,9 @@
 // Checks that a body is a readable SOAP 1.1 request for a known operation before node-soap sees it (SPEC §2, STYLE §7).
-import { XMLParser, XMLValidator } from 'fast-xml-parser';
+import sax from 'sax';
 
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SEND_NS = 'http://send.api.hammy.dbx.hu/';
 export const OPERATIONS = ['sendMail', 'resendMail'] as const;
-
-// Only the envelope's shape is needed here; the operation's content is node-soap's to parse.
-const shapeParser = new XMLParser({
-  ignoreAttributes: false,
-  attributeNamePrefix: '@',
-  processEntities: false,
-  parseTagValue: false,
-  stopNodes: ['*.Body.*'],
-});
 
 export type EnvelopeCheck = { ok: true; operation: (typeof OPERATIONS)[number] } | { ok: false; reason: string };
 
@@ -21,36 +12,75 @@ function split(qname: string): [prefix: string, local: string] {
   return i < 0 ? ['', qname] : [qname.slice(0, i), qname.slice(i + 1)];
 }
 
-function nsOf(prefix: string, ...scopes: Record<string, unknown>[]): string | undefined {
-  const attr = prefix ? `@xmlns:${prefix}` : '@xmlns';
-  for (const s of scopes) if (typeof s?.[attr] === 'string') return s[attr] as string;
+type Attributes = Record<string, string>;
+
+function nsOf(prefix: string, ...scopes: Attributes[]): string | undefined {
+  const attr = prefix ? `xmlns:${prefix}` : 'xmlns';
+  for (const s of scopes) if (typeof s[attr] === 'string') return s[attr];
   return undefined;
 }
 
-const elements = (node: Record<string, unknown>) => Object.keys(node).filter((k) => !k.startsWith('@') && k !== '#text' && !k.startsWith('?'));
+/**
+ * One pass of sax (the strict parser node-soap itself uses) over the request: well-formed, and only the
+ * envelope's outline is kept (the Envelope, its Body, the Body's operation elements), nothing is built for the
+ * operation's content, which is node-soap's to read.
+ */
+function outline(xml: string) {
+  const parser = sax.parser(true, { xmlns: false, position: true });
+  const found = {
+    roots: [] as { name: string; attributes: Attributes }[],
+    bodies: [] as { name: string; attributes: Attributes; children: number }[],
+    ops: [] as { name: string; attributes: Attributes }[],
+    error: undefined as string | undefined,
+  };
+  let depth = 0;
+  let inBody = false;
+  parser.onerror = () => {
+    found.error ??= `the request is not well-formed XML (line ${parser.line + 1}, column ${parser.column + 1})`;
+    throw new Error(found.error); // stops the parse
+  };
+  parser.onopentag = (t) => {
+    depth++;
+    const attributes = t.attributes as Attributes;
+    if (depth === 1) found.roots.push({ name: t.name, attributes });
+    else if (depth === 2) {
+      inBody = split(t.name)[1] === 'Body';
+      if (inBody) found.bodies.push({ name: t.name, attributes, children: 0 });
+    } else if (depth === 3 && inBody) {
+      found.bodies[found.bodies.length - 1]!.children++;
+      if (found.bodies.length === 1) found.ops.push({ name: t.name, attributes });
+    }
+  };
+  parser.onclosetag = () => {
+    if (depth === 2) inBody = false;
+    depth--;
+  };
+  try {
+    parser.write(xml).close();
+  } catch {
+    found.error ??= 'the request is not well-formed XML';
+  }
+  return found;
+}
 
 export function checkEnvelope(xml: string): EnvelopeCheck {
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) return { ok: false, reason: 'DOCTYPE and entity declarations are not allowed' };
-  const valid = XMLValidator.validate(xml);
-  if (valid !== true) return { ok: false, reason: `the request is not well-formed XML (line ${valid.err.line}, column ${valid.err.col})` };
-  const doc = shapeParser.parse(xml) as Record<string, any>;
-  const roots = elements(doc);
-  if (roots.length !== 1) return { ok: false, reason: 'the request has no single root element' };
-  const [envPrefix, envLocal] = split(roots[0]!);
-  const env = doc[roots[0]!];
-  if (envLocal !== 'Envelope' || typeof env !== 'object' || nsOf(envPrefix, env) !== SOAP_ENV_NS) {
+  const doc = outline(xml);
+  if (doc.error) return { ok: false, reason: doc.error };
+  if (doc.roots.length !== 1) return { ok: false, reason: 'the request has no single root element' };
+  const env = doc.roots[0]!;
+  const [envPrefix, envLocal] = split(env.name);
+  if (envLocal !== 'Envelope' || nsOf(envPrefix, env.attributes) !== SOAP_ENV_NS) {
     return { ok: false, reason: 'the root element is not a SOAP 1.1 Envelope' };
   }
-  const bodyKey = elements(env).find((k) => split(k)[1] === 'Body');
-  const body = bodyKey ? env[bodyKey] : undefined;
-  if (!bodyKey || split(bodyKey)[0] !== envPrefix || typeof body !== 'object' || Array.isArray(body)) {
+  const body = doc.bodies[0];
+  if (!body || doc.bodies.length !== 1 || split(body.name)[0] !== envPrefix || body.children === 0) {
     return { ok: false, reason: 'the Envelope has no (single) Body' };
   }
-  const ops = elements(body);
-  if (ops.length !== 1) return { ok: false, reason: 'the Body must hold exactly one operation element' };
-  const [opPrefix, opLocal] = split(ops[0]!);
-  const opNode = body[ops[0]!];
-  const opNs = nsOf(opPrefix, typeof opNode === 'object' && !Array.isArray(opNode) ? opNode : {}, body, env);
+  if (doc.ops.length !== 1) return { ok: false, reason: 'the Body must hold exactly one operation element' };
+  const op = doc.ops[0]!;
+  const [opPrefix, opLocal] = split(op.name);
+  const opNs = nsOf(opPrefix, op.attributes, body.attributes, env.attributes);
   if (opNs !== SEND_NS || !(OPERATIONS as readonly string[]).includes(opLocal)) {
     return { ok: false, reason: `unknown operation {${opNs ?? ''}}${opLocal}` };
   }
