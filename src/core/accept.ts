@@ -7,6 +7,7 @@ import { renderTemplate, templateData, type Rendered, type TemplateVersion } fro
 import {
   paramValue,
   propertyValue,
+  SpooledFile,
   type Attachment,
   type AttachmentContent,
   type ChannelName,
@@ -198,13 +199,15 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
 
   const content = messageContent(client, req, channel, rendered, template);
   const idempotencyKey = paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey;
+  const keyed = req.requestId !== undefined || idempotencyKey !== undefined;
+  // Only a key is ever compared with the fingerprint: without one there is nothing to hash.
+  if (keyed) await Promise.all(req.attachments.map((a) => (a.content instanceof SpooledFile ? a.content.digest() : undefined)));
   // Held back before it is stored, not after: a client that gives up while waiting leaves nothing behind to double.
   await deps.admit?.();
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
     {
-      // Only a key is ever compared with the fingerprint: without one there is nothing to hash.
-      payloadHash: req.requestId !== undefined || idempotencyKey !== undefined ? requestFingerprint(client.id, req, xml.data, channel) : '',
+      payloadHash: keyed ? requestFingerprint(client.id, req, xml.data, channel) : '',
       requestId: req.requestId,
       idempotencyKey,
       windowMs: deps.idempotencyWindowMs,

@@ -1,4 +1,6 @@
 // The canonical SendRequest: the one contract every intake translates into (SPEC §1).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
 import { z } from 'zod';
 
 export const CHANNELS = ['EMAIL', 'POST', 'PORTAL', 'ARCHIVE'] as const;
@@ -53,16 +55,37 @@ export const ParamSchema = z.object({
 
 /**
  * Attachment bytes an intake spooled to a temporary file while they streamed in (REST multipart), with what
- * the core needs computed on the way: the size (limits), the SHA-256 (SPEC §6 fingerprint) and the first
- * KiB (the PDF check). A class, so a JSON body can never pass an object that points at a file of its choice.
+ * the core needs computed on the way: the size (limits) and the first KiB (the PDF check). The SHA-256 (SPEC §6
+ * fingerprint) is read from the file only when a request key needs it (`digest()`): most requests carry none,
+ * and hashing costs about a millisecond per MB. A class, so a JSON body can never pass an object that points at
+ * a file of its choice.
  */
 export class SpooledFile {
+  #sha256: string | undefined;
   constructor(
     readonly path: string,
     readonly size: number,
-    readonly sha256: string,
+    sha256: string | undefined,
     readonly head: Buffer,
-  ) {}
+  ) {
+    this.#sha256 = sha256;
+  }
+
+  /** The SHA-256 of the bytes, read from the file the first time. */
+  async digest(): Promise<string> {
+    if (this.#sha256 === undefined) {
+      const hash = createHash('sha256');
+      for await (const chunk of fs.createReadStream(this.path)) hash.update(chunk as Buffer);
+      this.#sha256 ??= hash.digest('hex');
+    }
+    return this.#sha256;
+  }
+
+  /** The SHA-256 once digest() has run. */
+  get sha256(): string {
+    if (this.#sha256 === undefined) throw new Error(`the SHA-256 of ${this.path} was asked before digest()`);
+    return this.#sha256;
+  }
 }
 /** Attachment bytes as the core handles them: in memory (SOAP base64, file-system source) or spooled. */
 export type AttachmentContent = Buffer | SpooledFile;

@@ -1,6 +1,9 @@
 // The request fingerprint of SPEC §6: equal for equal requests whatever their form, different when content differs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { payloadHash } from '../../src/core/payload-hash.js';
 import { SpooledFile } from '../../src/core/send-request.js';
 import { documentIssues, validateSendRequest } from '../../src/core/validate.js';
@@ -101,6 +104,17 @@ describe('payloadHash', () => {
     assert.equal(payloadHash(rest), payloadHash(soap));
     const other = new SpooledFile('/nowhere/part-1', bytes.length, createHash('sha256').update('x').digest('hex'), bytes);
     assert.notEqual(payloadHash({ ...rest, attachments: [{ ...rest.attachments[0], content: other }] }), payloadHash(soap));
+  });
+
+  it('a spooled file is hashed from its file only when asked (digest), and equals the same bytes in memory', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spooled-'));
+    const bytes = Buffer.alloc(200 * 1024, 9);
+    fs.writeFileSync(path.join(dir, 'part-1'), bytes);
+    const spooled = new SpooledFile(path.join(dir, 'part-1'), bytes.length, undefined, bytes.subarray(0, 1024));
+    assert.throws(() => spooled.sha256, /asked before digest/);
+    assert.equal(await spooled.digest(), createHash('sha256').update(bytes).digest('hex'));
+    assert.equal(payloadHash({ content: spooled }), payloadHash({ content: bytes }));
+    fs.rmSync(dir, { recursive: true });
   });
 
   it('a spooled file is checked by its size and head, never read by validation', () => {

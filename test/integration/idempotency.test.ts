@@ -1,6 +1,7 @@
 // SPEC §6: requestId is not unique, identical retries are, the strict key conflicts — also under concurrency.
 import assert from 'node:assert/strict';
 import { fixture, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
+import { postMultipart } from '../helpers/rest.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
 const KEY = 'aa87cd4bcd3445bbc4';
@@ -72,6 +73,23 @@ describe('idempotency (SPEC §6)', () => {
     assert.equal(b.messageId, undefined);
     assert.equal(b.messages[0]!.field, 'IDEMPOTENCY_KEY');
     assert.match(b.messages[0]!.text, /k-conflict/);
+    assert.equal(await count(), before);
+  });
+
+  it('multipart parts count by their bytes (hashed only because a key is there): same bytes same message, other bytes code 4', async () => {
+    const doc = (k: string) => ({ ...base(), attachments: [{ fileName: 'a.bin', attachmentRef: 'file' }], params: [{ key: 'IDEMPOTENCY_KEY', value: k }] });
+    const send = (k: string, bytes: Buffer) => postMultipart(gw.url, [{ name: 'message', type: 'application/json', body: JSON.stringify(doc(k)) }, { name: 'file', body: bytes }], { 'x-client-hash-key': KEY });
+    const bytes = Buffer.alloc(300 * 1024, 5);
+    const first = await send('mp-key-1', bytes);
+    assert.equal(first.status, 200, first.text);
+    const again = await send('mp-key-1', Buffer.from(bytes));
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.json.messageId, first.json.messageId);
+    const before = await count();
+    const other = Buffer.from(bytes);
+    other[other.length - 1] = 6;
+    const conflict = await send('mp-key-1', other);
+    assert.equal(conflict.json.meta?.responseStatus?.code ?? conflict.json.code, 4, conflict.text);
     assert.equal(await count(), before);
   });
 

@@ -1,5 +1,4 @@
 // multipart/form-data and multipart/mixed (SPEC §3): the `message` part in memory, every other part streamed to a temp file.
-import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
@@ -90,9 +89,8 @@ function boundaryOf(contentType: string): string | undefined {
   return m?.[1] ?? m?.[2];
 }
 
-/** Writes one part to `file` while hashing it and keeping its head; past `max` bytes it fails. */
+/** Writes one part to `file`, keeping its head (the SHA-256 is read from the file only if a request key needs it). */
 class Spool {
-  private readonly hash = createHash('sha256');
   private readonly head: Buffer[] = [];
   private headLen = 0;
   size = 0;
@@ -102,7 +100,6 @@ class Spool {
   }
   add(chunk: Buffer) {
     this.size += chunk.length;
-    this.hash.update(chunk);
     if (this.headLen < HEAD_BYTES) {
       const take = chunk.subarray(0, HEAD_BYTES - this.headLen);
       this.head.push(Buffer.from(take));
@@ -111,7 +108,7 @@ class Spool {
   }
   done(): Promise<SpooledFile> {
     return new Promise((resolve, reject) => {
-      this.out.end((err?: Error | null) => (err ? reject(err) : resolve(new SpooledFile(this.file, this.size, this.hash.digest('hex'), Buffer.concat(this.head)))));
+      this.out.end((err?: Error | null) => (err ? reject(err) : resolve(new SpooledFile(this.file, this.size, undefined, Buffer.concat(this.head)))));
     });
   }
 }
