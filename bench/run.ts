@@ -17,6 +17,8 @@ const DIST = path.join(ROOT, 'dist');
 const PG_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 const AMQP_URL = process.env.BENCH_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 8);
+// Every load (floors and gateway alike) first runs this long unmeasured, so JIT warm-up is not what is compared.
+const WARMUP = Number(process.env.BENCH_WARMUP_SECONDS ?? 2);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
 const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
 const KEY = 'aa87cd4bcd3445bbc4';
@@ -71,6 +73,12 @@ function record(name: string, floorName: string | undefined, target: number | un
   return row;
 }
 
+/** A load run for WARMUP seconds unmeasured, then for SECONDS under measurement. */
+async function measureLoad(pid: number, load: (seconds: number) => Promise<LoadResult>) {
+  if (WARMUP > 0) await load(WARMUP);
+  return measure(pid, () => load(SECONDS));
+}
+
 async function gateway(env: Record<string, string>): Promise<Child & { url: string; schema: string }> {
   const port = await freePort();
   const schema = schemaName('gw');
@@ -118,7 +126,7 @@ async function main() {
   const floorHttp = async (script: string, env: Record<string, string>, body: string | Buffer, headers: Record<string, string>, url = '/', connections = CONNECTIONS) =>
     withChild(await startNode(path.join(DIST, 'bench', 'floors', script), env), async (c) => {
       const port = /ready (\d+)/.exec(c.output())![1];
-      return measure(c.pid, () => httpLoad({ url: `http://127.0.0.1:${port}${url}`, body, headers, connections, seconds: SECONDS }));
+      return measureLoad(c.pid, (seconds) => httpLoad({ url: `http://127.0.0.1:${port}${url}`, body, headers, connections, seconds }));
     });
   const boundary = 'benchBoundary7d1';
   const multipartMessage = JSON.stringify({ recipientEmailAddress: 'bench@example.com', recipientName: 'Bench', mailSubject: 'multipart', mailBody: 'b', attachments: [{ fileName: 'one-mb.bin', attachmentRef: 'file' }] });
@@ -151,7 +159,7 @@ async function main() {
   if (want('amqp')) {
   const floorQueue = `bench.floor.${randomBytes(3).toString('hex')}`;
   const fa = await withChild(await startNode(path.join(DIST, 'bench', 'floors', 'amqp.js'), { DATABASE_URL: PG_URL, FLOOR_SCHEMA: schemaName('famqp'), AMQP_URL, FLOOR_QUEUE: floorQueue }), (c) =>
-    measure(c.pid, () => amqpLoad({ url: AMQP_URL, queue: floorQueue, body: restJson, contentType: 'application/json', headers: {}, outstanding: 64, seconds: SECONDS })),
+    measureLoad(c.pid, (seconds) => amqpLoad({ url: AMQP_URL, queue: floorQueue, body: restJson, contentType: 'application/json', headers: {}, outstanding: 64, seconds })),
   );
   floors.F_amqp = fa.result.opsPerSec;
   record('F_amqp: amqplib consumer, 3-insert tx, reply', undefined, undefined, fa);
@@ -173,15 +181,16 @@ async function main() {
     });
     const runs: number[] = [];
     for (let i = 0; i < 2; i++) {
-      const m = await withChild(await startNode(path.join(DIST, 'bench', 'floors', 'smtp.js'), { SMTP_URL, FLOOR_MAIL: JSON.stringify(mail), FLOOR_SECONDS: String(SECONDS), FLOOR_POOL: SMTP_POOL, FLOOR_INFLIGHT: '64' }), (c) =>
-        measure(c.pid, async () => {
-          c.proc.kill('SIGUSR2');
+      const m = await withChild(await startNode(path.join(DIST, 'bench', 'floors', 'smtp.js'), { SMTP_URL, FLOOR_MAIL: JSON.stringify(mail), FLOOR_SECONDS: String(SECONDS), FLOOR_WARMUP_SECONDS: String(WARMUP), FLOOR_POOL: SMTP_POOL, FLOOR_INFLIGHT: '64' }), async (c) => {
+        c.proc.kill('SIGUSR2');
+        while (!/warm\n|Error/.test(c.output()) && c.proc.exitCode === null && c.proc.signalCode === null) await new Promise((r) => setTimeout(r, 20));
+        return measure(c.pid, async () => {
           while (!/done \d+|Error/.test(c.output()) && c.proc.exitCode === null && c.proc.signalCode === null) await new Promise((r) => setTimeout(r, 50));
           const [, n, secs] = /done (\d+) ([\d.]+)/.exec(c.output()) ?? [];
           if (!n) throw new Error(`F_smtp floor failed: ${c.output().slice(-2000)}`);
           return { ops: Number(n), seconds: Number(secs), opsPerSec: Number(n) / Number(secs), p50: 0, p99: 0, errors: 0 } satisfies LoadResult;
-        }),
-      );
+        });
+      });
       runs.push(m.result.opsPerSec);
       if (i === 0) record(`F_smtp: pooled nodemailer (${SMTP_POOL} connections) into the sink, the gateway's own TEST.MAIL mail`, undefined, undefined, m);
     }
@@ -199,9 +208,9 @@ async function main() {
     } else if (rest.status === 404) {
       rows.push({ name: 'REST plain JSON accept (TEST.MAIL)', note: 'REST intake not available in this build' });
     } else {
-      record('REST plain JSON accept (TEST.MAIL)', 'F_tx', 0.8, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: CONNECTIONS, seconds: SECONDS })));
+      record('REST plain JSON accept (TEST.MAIL)', 'F_tx', 0.8, await measureLoad(gw.pid, (seconds) => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: restJson, headers: { 'content-type': 'application/json', 'x-client-hash-key': KEY }, connections: CONNECTIONS, seconds })));
     }
-    if (want('soap')) record('SOAP sample envelope 1 accept', 'F_tx', 0.7, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: CONNECTIONS, seconds: SECONDS })));
+    if (want('soap')) record('SOAP sample envelope 1 accept', 'F_tx', 0.7, await measureLoad(gw.pid, (seconds) => httpLoad({ url: `${gw.url}/hammy/soap/send/v2`, body: soapBody, headers: { 'content-type': 'text/xml; charset=utf-8' }, connections: CONNECTIONS, seconds })));
   });
 
   if (want('amqp')) {
@@ -213,7 +222,7 @@ async function main() {
         if (h.parts.amqp.state === 'consuming') break;
         await new Promise((r) => setTimeout(r, 50));
       }
-      record('AMQP accept (JSON, answers consumed)', 'F_amqp', 1.0, await measure(gw.pid, () => amqpLoad({ url: AMQP_URL, queue, body: restJson, contentType: 'application/json', headers: { 'X-Client-Hash-Key': KEY, 'X-Method-Name': 'Send_V2_Send' }, outstanding: 64, seconds: SECONDS })));
+      record('AMQP accept (JSON, answers consumed)', 'F_amqp', 1.0, await measureLoad(gw.pid, (seconds) => amqpLoad({ url: AMQP_URL, queue, body: restJson, contentType: 'application/json', headers: { 'X-Client-Hash-Key': KEY, 'X-Method-Name': 'Send_V2_Send' }, outstanding: 64, seconds })));
     });
   }
 
@@ -267,7 +276,7 @@ async function main() {
 
   // REST multipart with a 1 MB attachment.
   if (want('multipart')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
-    record('REST multipart with a 1 MB attachment accept', 'F_tx_1mb', 0.5, await measure(gw.pid, () => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: multipartBody, headers: { ...multipartHeaders, 'x-client-hash-key': KEY }, connections: 8, seconds: SECONDS })));
+    record('REST multipart with a 1 MB attachment accept', 'F_tx_1mb', 0.5, await measureLoad(gw.pid, (seconds) => httpLoad({ url: `${gw.url}/hammy/json/send/v2/send`, body: multipartBody, headers: { ...multipartHeaders, 'x-client-hash-key': KEY }, connections: 8, seconds })));
   });
 
   // Upload memory: 10 clients each uploading 10 attachments of 10 MB at once.
@@ -392,7 +401,7 @@ function writeResults(ms: number) {
     '# Benchmark results',
     '',
     `Run ${new Date().toISOString()} in ${(ms / 1000).toFixed(0)} s by \`npm run bench\`. Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? 'cpu'}, ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB; Node ${process.version}; ${v('psql', ['--version'])}; RabbitMQ ${v('rabbitmqctl', ['-q', 'version'])}.`,
-    `Each load runs ${SECONDS} s closed-loop (${CONNECTIONS} connections) with the load generator on the same 2 cores. Ratios are against floors measured in this run; run-to-run noise (two F_tx runs) ${(noise * 100).toFixed(1)}%, so a ratio passes at target − noise.`,
+    `Each load runs ${SECONDS} s closed-loop (${CONNECTIONS} connections) after ${WARMUP} s unmeasured, with the load generator on the same 2 cores. Ratios are against floors measured in this run; run-to-run noise (two F_tx runs) ${(noise * 100).toFixed(1)}%, so a ratio passes at target − noise.`,
     '',
     '| scenario | ops/s | p50 ms | p99 ms | CPU ms/op (server) | peak RSS MB (server) | ratio | target | pass | note |',
     '| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | --- |',
