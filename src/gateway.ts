@@ -117,7 +117,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const flow = createIntakeFlow({
     ...config.intakeFlow,
     probe: () => jobStore.backlog(config.worker.lockTimeoutMs, config.intakeFlow.highWater + 1000),
-    onProbeError: (err) => log.warn({ err }, 'intake flow: the backlog could not be read; requests go ahead'),
+    onProbeError: (err) => log.warn({ err }, 'intake flow: the backlog cannot be read; requests go ahead until it can'),
     onDelay: metrics.flowDelayed,
   });
   const deps: AcceptDeps = {

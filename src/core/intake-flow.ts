@@ -13,6 +13,7 @@ export type IntakeFlowOptions = {
   /** How often the backlog is looked at while requests arrive. */
   probeMs: number;
   probe: () => Promise<Backlog>;
+  /** Told when the probe starts failing (not again until it has worked once more). */
   onProbeError?: (err: unknown) => void;
   /** Told each time an accept is held back, for metrics. */
   onDelay?: () => void;
@@ -35,6 +36,7 @@ export function createIntakeFlow(o: IntakeFlowOptions): IntakeFlow {
   let timer: NodeJS.Timeout | undefined;
   let delayed = 0;
   let closed = false;
+  let failing = false;
   const waiters = new Set<() => void>();
 
   const releaseAll = () => {
@@ -46,6 +48,7 @@ export function createIntakeFlow(o: IntakeFlowOptions): IntakeFlow {
       .probe()
       .then(
         (b) => {
+          failing = false;
           last = b;
           // Holding requests back only helps when a worker is delivering: with none, the queue waits either way.
           congested = b.waiting > o.highWater && b.running > 0;
@@ -53,7 +56,8 @@ export function createIntakeFlow(o: IntakeFlowOptions): IntakeFlow {
         (err) => {
           // The probe is advice: without it, requests go ahead (the store reports a database that is away).
           congested = false;
-          o.onProbeError?.(err);
+          if (!failing) o.onProbeError?.(err);
+          failing = true;
         },
       )
       .finally(() => {
