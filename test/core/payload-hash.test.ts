@@ -117,6 +117,12 @@ describe('payloadHash', () => {
     fs.rmSync(dir, { recursive: true });
   });
 
+  it('a spooled file whose file is gone cannot be digested: the error is the file system\'s, and nothing is cached', async () => {
+    const spooled = new SpooledFile(path.join(os.tmpdir(), `gone-${process.pid}-${Date.now()}`), 10, undefined, Buffer.alloc(0));
+    await assert.rejects(spooled.digest(), (e) => (e as NodeJS.ErrnoException).code === 'ENOENT');
+    assert.throws(() => spooled.sha256, /asked before digest/);
+  });
+
   it('a spooled file is checked by its size and head, never read by validation', () => {
     const head = Buffer.from('PNG not a pdf');
     const big = new SpooledFile('/nowhere/never-read', 2048, 'x'.repeat(64), head);
