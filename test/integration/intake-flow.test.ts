@@ -38,7 +38,9 @@ describe('intake flow control (INTAKE_FLOW_BACKLOG, INTAKE_FLOW_DELAY_MS)', func
 
   it('holds a send while a worker is behind, stores it after the delay, and lets sends go at once when the queue is short', async () => {
     // From the test before: 7 due jobs wait (high water 5) and a worker holds 2. The first send only wakes the
-    // flow control's first look; the next ones see a long queue.
+    // flow control's first look; the next ones see a long queue. The last look (during the test before) must be
+    // older than INTAKE_FLOW_PROBE_MS for a send to look again: on a fast machine the steps above take less.
+    await new Promise((r) => setTimeout(r, 100));
     await timedSend(100);
     await eventually(async () => {
       const h = await (await fetch(`${gw.url}/health`)).json();
