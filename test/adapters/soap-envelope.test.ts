@@ -1,4 +1,4 @@
-// The SOAP envelope check before node-soap: one strict sax pass gives well-formedness (with the place it fails)
+// The SOAP envelope check before node-soap: one strict saxes pass gives well-formedness (with the place it fails)
 // and the outline (SOAP 1.1 Envelope, one Body, one known operation in the send namespace), each with its reason.
 import assert from 'node:assert/strict';
 import { checkEnvelope } from '../../src/adapters/soap/envelope.js';
@@ -19,6 +19,7 @@ describe('SOAP envelope check', () => {
     assert.equal(reason(E('<s:Body><x:sendMail/></s:Body>', NS)), 'ok sendMail');
     assert.equal(reason(E('<s:Body><sendMail xmlns="http://send.api.hammy.dbx.hu/"/></s:Body>')), 'ok sendMail');
     assert.equal(reason(E(`<s:Body><!-- a comment --><x:sendMail ${NS}><a>&amp;</a></x:sendMail></s:Body>`)), 'ok sendMail');
+    assert.equal(reason(`\uFEFF<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n${fixture('soap', 'sample1.xml')}<!-- trailing comment -->\n`), 'ok sendMail');
   });
 
   it('names the line and column where the XML stops being well-formed', () => {
@@ -28,6 +29,12 @@ describe('SOAP envelope check', () => {
     assert.equal(reason(mismatched), `the request is not well-formed XML (line 1, column ${mismatched.indexOf('</b>') + 5})`);
     assert.equal(reason(`<s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/">\n<s:Body>\n<a>\n</s:Body>`), 'the request is not well-formed XML (line 4, column 10)');
     assert.match(reason(E(`<s:Body><x:sendMail ${NS}><a>&bogus;</a></x:sendMail></s:Body>`)), /^the request is not well-formed XML \(line 1, column \d+\)$/);
+    // What sax let through and node-soap then read its own way: a repeated attribute (told at the end of its tag), a
+    // control character.
+    const twice = E(`<s:Body><x:sendMail ${NS} a="1" a="2"/></s:Body>`);
+    assert.equal(reason(twice), `the request is not well-formed XML (line 1, column ${twice.indexOf('/></s:Body>') + 3})`);
+    assert.match(reason(E(`<s:Body><x:sendMail ${NS}><a>\u0001</a></x:sendMail></s:Body>`)), /^the request is not well-formed XML \(line 1, column \d+\)$/);
+    assert.equal(reason('not xml'), 'the request is not well-formed XML (line 1, column 8)');
   });
 
   it('refuses DOCTYPE and entity declarations before parsing', () => {
@@ -36,7 +43,9 @@ describe('SOAP envelope check', () => {
 
   it('gives the reason for each wrong outline', () => {
     assert.equal(reason(''), 'the request has no single root element');
+    assert.equal(reason('  \n '), 'the request has no single root element');
     assert.equal(reason(`${fixture('soap', 'sample1.xml')}<extra/>`), 'the request has no single root element');
+    assert.equal(reason(`${fixture('soap', 'sample1.xml')}trailing text`), 'the request has no single root element');
     assert.equal(reason('<request><clientHashKey>x</clientHashKey></request>'), 'the root element is not a SOAP 1.1 Envelope');
     assert.equal(reason('<s:Envelope xmlns:s="http://www.w3.org/2003/05/soap-envelope"><s:Body/></s:Envelope>'), 'the root element is not a SOAP 1.1 Envelope');
     assert.equal(reason(E('<s:Header/>')), 'the Envelope has no (single) Body');
