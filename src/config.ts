@@ -1,4 +1,5 @@
 // The one typed configuration object, parsed from the environment once (SPEC §9).
+import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -45,6 +46,7 @@ const Env = z.object({
   MAX_REQUEST_BYTES: int(150 * 1024 * 1024, 1024),
   IDEMPOTENCY_WINDOW_HOURS: z.coerce.number().positive().default(24),
   WORKER: bool.default(true),
+  WORKER_THREAD: z.union([z.literal('auto'), bool]).default('auto'),
   WORKER_CONCURRENCY: int(8, 1),
   WORKER_POLL_MS: int(500, 10),
   RETRY_MAX_ATTEMPTS: int(8, 1),
@@ -81,7 +83,8 @@ export type Config = {
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   limits: { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
   idempotencyWindowMs: number;
-  worker: { enabled: boolean; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
+  /** thread: deliver on a worker thread of the gateway process (auto: when a PostgreSQL server is configured and there is more than one CPU). */
+  worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */
   adminToken?: string;
 };
@@ -112,6 +115,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   }
   const e = parsed.data;
   const dataDir = path.resolve(e.DATA_DIR);
+  // The embedded PGlite database lives in one thread's memory: a delivery thread could not reach it.
+  if (e.WORKER_THREAD === true && !e.DATABASE_URL) throw new ConfigError('WORKER_THREAD', 'needs DATABASE_URL: the embedded database (PGlite) can be used by one thread only');
   return {
     port: e.PORT,
     host: e.HOST,
@@ -138,6 +143,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     idempotencyWindowMs: e.IDEMPOTENCY_WINDOW_HOURS * 3600_000,
     worker: {
       enabled: e.WORKER,
+      thread: e.WORKER_THREAD,
       concurrency: e.WORKER_CONCURRENCY,
       pollMs: e.WORKER_POLL_MS,
       maxAttempts: e.RETRY_MAX_ATTEMPTS,
@@ -146,4 +152,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
   };
+}
+
+/** Whether the worker of a full gateway runs on a thread of its own (WORKER_THREAD, 'auto' by default). */
+export function deliversOnThread(config: Config): boolean {
+  if (config.worker.thread !== 'auto') return config.worker.thread;
+  return Boolean(config.databaseUrl) && os.availableParallelism() > 1;
 }

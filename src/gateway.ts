@@ -30,7 +30,7 @@ import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
 import { createPipeline } from './worker/pipeline.js';
 import { createMetrics, metricsRoute } from './metrics.js';
-import type { Config } from './config.js';
+import { deliversOnThread, type Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
 import { createIntakeFlow } from './core/intake-flow.js';
 import type { ChannelName } from './core/send-request.js';
@@ -43,17 +43,31 @@ import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtu
 import { createJobStore } from './store/jobs.js';
 import { createSendStore } from './store/send-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
+import { startDeliveryThread, type DeliveryThread } from './worker/delivery-thread.js';
+import type { Outcome } from './channels/channel.js';
 
 export type Gateway = {
   config: Config;
   db: Db;
   log: Logger;
+  /** The in-process worker (a worker-only process, or WORKER_THREAD off). */
   worker?: Worker;
+  /** The delivery thread (WORKER_THREAD), when the worker runs there instead. */
+  deliveryThread?: DeliveryThread;
   url: string;
   stop(): Promise<void>;
 };
 
-export type GatewayOptions = { http?: boolean; worker?: boolean; log?: Logger };
+export type GatewayOptions = {
+  http?: boolean;
+  worker?: boolean;
+  log?: Logger;
+  /** The schema is migrated and the fixtures loaded already (the delivery thread of a running gateway). */
+  prepared?: boolean;
+  /** Told every delivery outcome instead of this gateway's metrics (the delivery thread reports them to its gateway). */
+  onOutcome?: (channel: string, outcome: Outcome) => void;
+};
+
 
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
@@ -90,9 +104,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const root = projectRoot();
   await fs.mkdir(config.dataDir, { recursive: true });
   const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax, log });
-  const applied = await migrate(db);
+  const applied = opts.prepared ? [] : await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');
-  if (config.fixtures === 'demo') {
+  if (config.fixtures === 'demo' && !opts.prepared) {
     await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
     await installDemoSources(config.sourceDir, path.join(root, 'fixtures'));
   }
@@ -101,9 +115,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const metrics = createMetrics(db.knex);
   const jobStore = createJobStore(db.knex);
   let worker: Worker | undefined;
-  if (opts.worker ?? config.worker.enabled) {
+  let deliveryThread: DeliveryThread | undefined;
+  if ((opts.worker ?? config.worker.enabled) && opts.http !== false && deliversOnThread(config)) {
+    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries });
+  } else if (opts.worker ?? config.worker.enabled) {
     const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
-    worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: metrics.delivery });
+    worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: opts.onOutcome ?? metrics.delivery });
     worker.start();
   }
 
@@ -126,7 +143,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
-    onStored: () => worker?.wake(),
+    onStored: () => (worker ?? deliveryThread)?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };
   // Every intake calls the core through these, so each is counted and timed the same way.
@@ -157,7 +174,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
           ready: database === 'up',
           parts: {
             database: { state: database, kind: db.embedded ? 'embedded PGlite' : 'PostgreSQL' },
-            worker: worker ? 'running' : 'off',
+            worker: deliveryThread ? `${deliveryThread.state()} on its own thread` : worker ? 'running' : 'off',
             intakeFlow: flow.state(),
             email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
             amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
@@ -196,6 +213,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     db,
     log,
     worker,
+    deliveryThread,
     url,
     async stop() {
       await amqpIntake?.stop();
@@ -205,6 +223,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       }
       flow.close();
       await worker?.stop();
+      await deliveryThread?.stop();
       await Promise.all(Object.values(channels.byName).map((c) => c.close()));
       await lookups.close();
       await db.knex.destroy();

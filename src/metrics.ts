@@ -65,6 +65,10 @@ export function createMetrics(knex: Knex) {
     delivery(channel: string, outcome: Outcome) {
       deliveries.inc({ channel, outcome: outcome.kind });
     },
+    /** Outcomes counted elsewhere (the delivery thread), n at a time. */
+    deliveries(channel: string, outcome: string, n: number) {
+      deliveries.inc({ channel, outcome }, n);
+    },
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

@@ -1,7 +1,8 @@
 // Configuration by environment (SPEC §9): the defaults, and a bad value stops the start naming the variable.
 import assert from 'node:assert/strict';
+import os from 'node:os';
 import path from 'node:path';
-import { ConfigError, loadConfig } from '../src/config.js';
+import { ConfigError, deliversOnThread, loadConfig } from '../src/config.js';
 
 function configError(env: Record<string, string>): ConfigError {
   try {
@@ -33,6 +34,7 @@ describe('loadConfig', () => {
     assert.deepEqual(c.limits, { maxAttachments: 10, maxAttachmentBytes: 10 * 1024 * 1024, maxRequestBytes: 150 * 1024 * 1024 });
     assert.equal(c.idempotencyWindowMs, 24 * 3600 * 1000);
     assert.equal(c.worker.enabled, true);
+    assert.equal(c.worker.thread, 'auto');
   });
 
   it('reads only the environment it is given', () => {
@@ -90,6 +92,19 @@ describe('loadConfig', () => {
     }
   });
 
+  it('WORKER_THREAD: auto delivers on a thread with a PostgreSQL server and more than one CPU; on the embedded database only in-process', () => {
+    const cpus = os.availableParallelism();
+    assert.equal(deliversOnThread(loadConfig({ DATABASE_URL: 'postgres://db/hammy' })), cpus > 1);
+    assert.equal(deliversOnThread(loadConfig({})), false);
+    assert.equal(deliversOnThread(loadConfig({ DATABASE_URL: 'postgres://db/hammy', WORKER_THREAD: 'false' })), false);
+    assert.equal(deliversOnThread(loadConfig({ DATABASE_URL: 'postgres://db/hammy', WORKER_THREAD: 'yes' })), true);
+    assert.equal(loadConfig({ WORKER_THREAD: 'off' }).worker.thread, false);
+    // The embedded PGlite database lives in one thread: asking for a delivery thread without DATABASE_URL is an error.
+    const e = configError({ WORKER_THREAD: 'true' });
+    assert.equal(e.variable, 'WORKER_THREAD');
+    assert.match(e.message, /^configuration: WORKER_THREAD needs DATABASE_URL/);
+  });
+
   it('an empty or blank value means unset, not zero', () => {
     const c = loadConfig({ PORT: '', MAX_ATTACHMENTS: '  ', DATABASE_URL: '' });
     assert.equal(c.port, 8080);
@@ -111,6 +126,7 @@ describe('loadConfig', () => {
       ['MAX_ATTACHMENT_BYTES', '0'],
       ['IDEMPOTENCY_WINDOW_HOURS', '0'],
       ['WORKER', 'maybe'],
+      ['WORKER_THREAD', 'sometimes'],
       ['LOG_LEVEL', 'loud'],
       ['FIXTURES', 'all'],
       ['DB_SCHEMA', 'Bad-Name'],

@@ -34,6 +34,8 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
     FIXTURES: 'demo',
     WORKER_POLL_MS: '50',
     RETRY_BASE_MS: '100',
+    // The worker in the test's own thread, where tests reach it (gw.worker); the delivery thread has its own tests.
+    WORKER_THREAD: 'false',
     ...env,
   });
   const log = opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });
