@@ -2,11 +2,15 @@
 import type { Knex } from 'knex';
 import type { MessageContent } from '../core/ports.js';
 import { groupCommit } from './group-commit.js';
-import { contentFromRows } from './send-store.js';
+import { prepared } from './prepared.js';
+import { contentFromRows, MESSAGE_COLUMNS } from './send-store.js';
 
 /** A claimed job; `message` comes along when it has no attachments (null: the message is gone), else it is loaded on its own. */
 export type ClaimedJob = { id: number; messageId: number; attempts: number; message?: DeliveryMessage | null };
 export type DeliveryMessage = MessageContent & { id: number };
+
+// The message columns a claim returns, named (not m.*): the claim is a prepared statement (store/prepared.ts).
+const CLAIM_COLUMNS = MESSAGE_COLUMNS.map((c) => `m.${c}`).join(', ');
 
 export function createJobStore(knex: Knex) {
   /** Sets the message's status and records the event, in the caller's transaction. */
@@ -29,7 +33,7 @@ export function createJobStore(knex: Knex) {
             e as (insert into message_events (message_id, status, reason) select message_id, status, reason from d)
        select job_id from d`,
       items.flatMap((i) => [i.job.id, i.workerId, i.status, i.reason]),
-    );
+    ).options(prepared(knex, `hammy_settle_${items.length}`)); // one text per batch size
     const done = new Set(r.rows.map((x: { job_id: number }) => Number(x.job_id)));
     return items.map((i) => done.has(i.job.id));
   };
@@ -40,6 +44,9 @@ export function createJobStore(knex: Knex) {
     /** Locks up to `limit` due jobs; a lock older than lockTimeoutMs is taken over (the worker died mid-send). */
     async claimDueJobs(workerId: string, limit: number, lockTimeoutMs: number): Promise<ClaimedJob[]> {
       // The messages come with their jobs in the same round trip; attachments (any size) are read one message at a time.
+      // The limit is written into the prepared statement's text (one per limit): told it as a parameter, PostgreSQL's
+      // generic plan guessed a tenth of the table and scanned all of jobs and messages.
+      const n = Math.max(1, Math.floor(limit));
       const r = await knex.raw(
         `with c as (
            update jobs set locked_by = ?, locked_at = now(), attempts = attempts + 1
@@ -47,15 +54,15 @@ export function createJobStore(knex: Knex) {
               select id from jobs
                where run_at <= now() and (locked_at is null or locked_at < now() - (? * interval '1 millisecond'))
                order by run_at, id
-               limit ?
+               limit ${n}
                for update skip locked)
             returning id, message_id, attempts)
          select c.id as job_id, c.message_id as job_message_id, c.attempts as job_attempts,
-                exists (select 1 from attachments a where a.message_id = c.message_id) as has_attachments, m.*
+                exists (select 1 from attachments a where a.message_id = c.message_id) as has_attachments, m.id, ${CLAIM_COLUMNS}
            from c left join messages m on m.id = c.message_id
           order by c.id`,
-        [workerId, lockTimeoutMs, limit],
-      );
+        [workerId, lockTimeoutMs],
+      ).options(prepared(knex, `hammy_claim_${n}`));
       return r.rows.map((x: any) => ({
         id: Number(x.job_id),
         messageId: Number(x.job_message_id),

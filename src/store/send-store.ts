@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import { parseAlgorithms } from '../core/auth.js';
 import { groupCommit } from './group-commit.js';
+import { prepared } from './prepared.js';
 import { IdempotencyConflict } from '../core/errors.js';
 import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
 import type { TemplateVersion } from '../core/render.js';
@@ -236,7 +237,7 @@ async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: num
 }
 
 // Every message row has the same columns (messageRow names them all), so the insert is written once, here.
-const MESSAGE_COLUMNS = Object.keys(messageRow({ properties: [], params: [] } as unknown as NewMessage));
+export const MESSAGE_COLUMNS = Object.keys(messageRow({ properties: [], params: [] } as unknown as NewMessage));
 
 // Column types for the insert, whose rows come from a VALUES list (text unless said here).
 const COLUMN_TYPES: Record<string, string> = {
@@ -286,7 +287,7 @@ async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotW
        j as (insert into jobs (message_id) select id from m)
      select ok.id, ok.ord from ok order by ok.ord`,
     bindings,
-  );
+  ).options(prepared(db, `hammy_accept_${items.length}`)); // one text per batch size
   const stored = new Map<number, number>(r.rows.map((x: Row) => [Number(x.ord), Number(x.id)]));
   return items.map((_, i) => stored.get(i + 1));
 }
