@@ -227,7 +227,8 @@ async function main() {
   }
 
   // End to end: accepted through the wire and delivered to the sink, sustained. Measured as one process doing
-  // both (`npm start`), and as the scaled deployment: an intake process and a worker process (`npm run worker`).
+  // both (`npm start`; with DATABASE_URL set, its worker runs on a thread of its own, WORKER_THREAD=auto), and as
+  // the scaled deployment: an intake process and a worker process (`npm run worker`).
   if (want('e2e')) {
     // Sustained: the load runs three periods; mails accepted and delivered and CPU spent are counted over the last
     // two, once the queue has reached the length at which intake and delivery settle into step (the first period
@@ -263,7 +264,7 @@ async function main() {
       );
     };
     const workerEnv = { SMTP_URL, WORKER_CONCURRENCY: '32', SMTP_POOL_SIZE: SMTP_POOL, WORKER_POLL_MS: '50' };
-    await withChild(await gateway(workerEnv), (gw) => endToEnd(gw, [gw.pid], 'End to end, one process (intake and worker): REST accept + delivery to SMTP, delivered mails/s'));
+    await withChild(await gateway(workerEnv), (gw) => endToEnd(gw, [gw.pid], 'End to end, one process (intake, and the worker on its own thread): REST accept + delivery to SMTP, delivered mails/s'));
     await withChild(await gateway({ ...workerEnv, WORKER: 'false' }), async (gw) => {
       const worker = await startNode(path.join(DIST, 'src', 'main.js'), { DATABASE_URL: PG_URL, DB_SCHEMA: gw.schema, AMQP_URL: 'off', LOG_LEVEL: 'warn', DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bench-worker-')), ...workerEnv }, null, [], ['--worker-only']);
       try {
