@@ -68,7 +68,6 @@ export type GatewayOptions = {
   onOutcome?: (channel: string, outcome: Outcome) => void;
 };
 
-
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
   const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' });

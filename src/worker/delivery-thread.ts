@@ -16,8 +16,6 @@ export type DeliveryThreadOptions = {
   log: Logger;
   /** Told the delivery outcomes the thread counted, for metrics. */
   onOutcomes?: (channel: string, outcome: string, n: number) => void;
-  /** The first wait before a dead thread is started again; it doubles up to 30 s while restarts keep failing. */
-  restartMs?: number;
 };
 
 export type DeliveryThread = {
@@ -35,17 +33,21 @@ export type DeliveryThread = {
 const ENTRY: [string | URL, { eval?: boolean }] = import.meta.url.endsWith('.ts')
   ? [`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./thread.ts', import.meta.url).href)}); })`, { eval: true }]
   : [new URL('./thread.js', import.meta.url), {}];
+// A dead thread is started again after FIRST_RESTART_MS, doubling up to MAX_RESTART_MS while restarts keep failing;
+// one that ran RAN_WELL_MS before it died starts the count again.
+const FIRST_RESTART_MS = 1000;
+const MAX_RESTART_MS = 30_000;
 const RAN_WELL_MS = 10_000;
 
 /** Resolves once the first thread is delivering; rejects if it cannot start. */
 export async function startDeliveryThread(o: DeliveryThreadOptions): Promise<DeliveryThread> {
-  const firstWait = o.restartMs ?? 1000;
   let current: Worker | undefined; // ready and delivering
   let live: Worker | undefined; // started and not yet ended (perhaps still starting)
   let state: 'running' | 'restarting' | 'stopped' = 'restarting';
   let stopping = false;
   let restartTimer: NodeJS.Timeout | undefined;
-  let delay = firstWait;
+  let delay = FIRST_RESTART_MS;
+  let everReady = false;
   let wakePending = false;
 
   function spawn(): Promise<void> {
@@ -58,6 +60,7 @@ export async function startDeliveryThread(o: DeliveryThreadOptions): Promise<Del
       t.on('message', (m: FromThread) => {
         if (m.type === 'ready') {
           ready = true;
+          everReady = true;
           current = t;
           state = 'running';
           o.log.info({ workerId: m.workerId }, 'delivery thread running');
@@ -73,15 +76,16 @@ export async function startDeliveryThread(o: DeliveryThreadOptions): Promise<Del
         if (current === t) current = undefined;
         if (live === t) live = undefined;
         if (!ready) reject(error ?? new Error(`delivery thread exited with code ${code} before it was ready`));
-        if (stopping) return;
+        // The first start failing fails the gateway's start; after that, a thread that dies is started again.
+        if (stopping || !everReady) return;
         state = 'restarting';
-        if (ready && performance.now() - startedAt >= RAN_WELL_MS) delay = firstWait;
+        if (ready && performance.now() - startedAt >= RAN_WELL_MS) delay = FIRST_RESTART_MS;
         o.log.error({ err: error, code, restartInMs: delay }, 'delivery thread ended; starting it again');
         restartTimer = setTimeout(() => {
           restartTimer = undefined;
           spawn().catch(() => undefined); // logged by its own exit handler
         }, delay);
-        delay = Math.min(delay * 2, 30_000);
+        delay = Math.min(delay * 2, MAX_RESTART_MS);
       });
     });
   }
