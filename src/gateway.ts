@@ -113,11 +113,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const channels = createChannels(config, db);
   const metrics = createMetrics(db.knex);
   const jobStore = createJobStore(db.knex);
+  const intakes = opts.http !== false;
+  const delivering = opts.worker ?? config.worker.enabled;
   let worker: Worker | undefined;
   let deliveryThread: DeliveryThread | undefined;
-  if ((opts.worker ?? config.worker.enabled) && opts.http !== false && deliversOnThread(config)) {
+  if (delivering && intakes && deliversOnThread(config)) {
     deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries });
-  } else if (opts.worker ?? config.worker.enabled) {
+  } else if (delivering) {
     const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
     worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: opts.onOutcome ?? metrics.delivery });
     worker.start();
@@ -125,7 +127,9 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
 
   const lookups = cachedLookups(createSendStore(db.knex, { batch: config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined }), {
     knex: db.knex,
-    ttlMs: config.lookupCacheMs,
+    // Without intakes (a worker-only process, the delivery thread) nothing reads clients or templates through the
+    // cache: no cache, and no listener connection held for it.
+    ttlMs: intakes ? config.lookupCacheMs : 0,
     databaseUrl: config.databaseUrl,
     schema: config.dbSchema,
     log: log.child({ part: 'lookups' }),
@@ -152,7 +156,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let server: http.Server | undefined;
   let amqpIntake: AmqpIntake | undefined;
   let url = '';
-  if (opts.http !== false) {
+  if (intakes) {
     const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), { send, resend }, log.child({ part: 'soap' }));
     const app = createHttpApp({
       log,
@@ -194,7 +198,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   }
 
   // The queue intake: the broker being away never blocks the start or the other intakes (SPEC §8).
-  if (opts.http !== false && config.amqpUrl !== 'off') {
+  if (intakes && config.amqpUrl !== 'off') {
     amqpIntake = await startAmqpIntake({
       url: config.amqpUrl,
       queue: config.amqpQueue,

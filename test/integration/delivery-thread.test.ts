@@ -35,6 +35,9 @@ describe('the delivery thread (WORKER_THREAD)', function () {
     for (const id of ids) await waitForStatus(gw, id, 'SENT', 5000);
     assert.deepEqual(gw.smtp.received.map((m) => m.mail.subject).sort(), ['thread 1', 'thread 2']);
     await eventually(async () => /^hammy_deliveries_total\{channel="EMAIL",outcome="sent"\} 2$/m.test(await (await fetch(`${gw.url}/metrics`)).text()), 5000, 'the thread to report its outcomes');
+    // The thread reads no clients or templates through the lookup cache: only the intake thread listens for changes.
+    const listeners = await gw.db.knex('pg_stat_activity').where('application_name', 'like', `hammy-lookups ${gw.schema} %`).count('* as n');
+    assert.equal(Number(listeners[0]!.n), 1);
   });
 
   it('a thread that dies is started again, and the job it held is delivered once its lock expires', async () => {
