@@ -85,13 +85,14 @@ export function createWorker(o: WorkerOptions) {
 
   // A busy worker claims once a quarter of its slots is free, not each time one delivery ends: one claim
   // statement per job would cost more than the deliveries' own database work.
+  // (An idle worker has all its slots free, so it always claims.)
   const claimAt = Math.max(1, Math.ceil(o.concurrency / 4));
 
   async function loop() {
     while (running) {
       const free = o.concurrency - inflight.size;
       let claimed: ClaimedJob[] = [];
-      if (free > 0 && (free >= claimAt || inflight.size === 0)) {
+      if (free >= claimAt) {
         try {
           claimed = await o.jobs.claimDueJobs(workerId, free, o.lockTimeoutMs);
         } catch (e) {
