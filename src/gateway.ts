@@ -179,6 +179,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             database: { state: database, kind: db.embedded ? 'embedded PGlite' : 'PostgreSQL' },
             worker: deliveryThread ? `${deliveryThread.state()} on its own thread` : worker ? 'running' : 'off',
             intakeFlow: flow.state(),
+            lookupCache: lookups.state(),
             email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
             amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
             print: config.printDir,

@@ -17,6 +17,8 @@ export type LookupCache = {
   store: SendStore;
   /** Forgets everything here and tells the other gateways on the same database to do the same. */
   changed(): Promise<void>;
+  /** For /health: whether reads are reused now, and why not when they are not. */
+  state(): { reused: boolean; ttlMs: number; listener: 'connected' | 'not connected' | 'not needed' };
   close(): Promise<void>;
 };
 
@@ -103,6 +105,10 @@ export function cachedLookups(store: SendStore, o: { knex: Knex; ttlMs: number; 
       clear();
       // The change itself is committed; if the others cannot be told, their time limit still ends the old reads.
       if (o.databaseUrl) await o.knex.raw('select pg_notify(?, ?)', [CHANNEL, scope]).catch((e: Error) => o.log.warn({ err: e.message }, 'other gateways could not be told of a client or template change'));
+    },
+    state() {
+      const listener = !o.databaseUrl || o.ttlMs === 0 ? 'not needed' : listening ? 'connected' : 'not connected';
+      return { reused: listening && o.ttlMs > 0, ttlMs: o.ttlMs, listener };
     },
     async close() {
       closed = true;

@@ -15,7 +15,10 @@ describe('client and template read cache', function () {
 
   it('a change made in plain SQL is not seen while the cache may reuse the read; once the listener is lost, reads are fresh', async () => {
     const app = `hammy-lookups ${gw.schema} pid ${process.pid}`;
-    await eventually(async () => (await gw.db.knex.raw('select 1 from pg_stat_activity where application_name = ?', [app])).rows.length > 0, 5000, 'the listener');
+    const cache = async () => ((await (await fetch(`${gw.url}/health`)).json()) as { parts: { lookupCache: { reused: boolean; listener: string } } }).parts.lookupCache;
+    // The connection shows in pg_stat_activity before its LISTEN is done; reads are reused only after that.
+    await eventually(async () => (await cache()).reused, 5000, 'the listener');
+    assert.equal((await gw.db.knex.raw('select 1 from pg_stat_activity where application_name = ?', [app])).rows.length, 1);
     assert.equal((await send(gw.url)).code, 0);
     await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).update({ enabled: false });
     try {
@@ -25,6 +28,9 @@ describe('client and template read cache', function () {
       assert.equal(killed.rows.length, 1);
       // Without its listener the gateway cannot hear of changes, so it forgets and stops reusing reads.
       await eventually(async () => (await send(gw.url)).code === 2, 5000, 'the disabled client to be refused');
+      // The listener is connected again after its retry wait, and reads are reused again.
+      await eventually(async () => (await cache()).listener === 'connected', 10000, 'the listener to be back');
+      assert.equal((await cache()).reused, true);
     } finally {
       await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).update({ enabled: true });
     }
