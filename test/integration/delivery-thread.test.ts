@@ -36,6 +36,7 @@ describe('the delivery thread (WORKER_THREAD)', function () {
     assert.deepEqual(gw.smtp.received.map((m) => m.mail.subject).sort(), ['thread 1', 'thread 2']);
     await eventually(async () => /^hammy_deliveries_total\{channel="EMAIL",outcome="sent"\} 2$/m.test(await (await fetch(`${gw.url}/metrics`)).text()), 5000, 'the thread to report its outcomes');
     // The thread reads no clients or templates through the lookup cache: only the intake thread listens for changes.
+    await eventually(async () => (await health(gw)).lookupCache.listener === 'connected', 5000, 'the listener');
     const listeners = await gw.db.knex('pg_stat_activity').where('application_name', 'like', `hammy-lookups ${gw.schema} %`).count('* as n');
     assert.equal(Number(listeners[0]!.n), 1);
   });
