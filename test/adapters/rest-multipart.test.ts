@@ -1,6 +1,16 @@
-// Multipart reading rules of the REST intake that need no server: the boundary the body uses, and how parts are named.
+// Multipart reading rules of the REST intake that need no server: the boundary the body uses, how parts are named,
+// and where a part's bytes are kept (memory or a spool file).
 import assert from 'node:assert/strict';
-import { effectiveBoundary, partName, partPointer } from '../../src/adapters/rest/multipart.js';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import fs from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import { PassThrough } from 'node:stream';
+import { effectiveBoundary, partName, partPointer, PartMemory, readMultipart, type PartRoom } from '../../src/adapters/rest/multipart.js';
+import { SpooledFile } from '../../src/core/send-request.js';
+import { multipart } from '../helpers/rest.js';
 
 describe('REST multipart rules', () => {
   it('the RFC form: delimiter lines are -- + the boundary parameter', () => {
@@ -30,5 +40,120 @@ describe('REST multipart rules', () => {
   it('part pointers escape ~ and / as RFC 6901 says', () => {
     assert.equal(partPointer('a/b~c'), '/parts/a~1b~0c');
     assert.equal(partPointer(), '/parts');
+  });
+});
+
+describe('REST multipart parts: in memory or in a spool file', () => {
+  const KiB = 1024;
+  const LIMITS = { maxAttachments: 10, maxAttachmentBytes: 10 * 1024 * KiB, maxRequestBytes: 20 * 1024 * KiB };
+  let tmp: string;
+  let folders = 0;
+  /** A folder per request, as the REST intake makes it; counted, so a test can tell that none was made. */
+  const dir = async () => {
+    folders++;
+    return fs.promises.mkdtemp(path.join(tmp, 'rest-'));
+  };
+  before(() => {
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'multipart-'));
+  });
+  beforeEach(() => {
+    folders = 0;
+  });
+  after(() => fs.rmSync(tmp, { recursive: true, force: true }));
+
+  /** A request as the HTTP server hands it over: the body arrives in 16 KiB chunks, with or without its length. */
+  function request(body: Buffer, contentType: string, declareLength = true): IncomingMessage {
+    const req = Object.assign(new PassThrough(), { headers: { 'content-type': contentType, ...(declareLength ? { 'content-length': String(body.length) } : { 'transfer-encoding': 'chunked' }) } });
+    void (async () => {
+      for (let i = 0; i < body.length; i += 16 * KiB) if (!req.write(body.subarray(i, i + 16 * KiB))) await once(req, 'drain');
+      req.end();
+    })();
+    return req as unknown as IncomingMessage;
+  }
+  const message = { name: 'message', type: 'application/json', body: '{}' };
+  const read = (parts: { name: string; body: Buffer }[], room: PartRoom, declareLength = true) => {
+    const m = multipart([message, ...parts.map((p) => ({ ...p, type: 'application/octet-stream' }))]);
+    return readMultipart(request(m.body, m.contentType, declareLength), m.contentType, LIMITS, room);
+  };
+
+  it('small parts are held in memory: no folder, no file; their bytes count against the allowance until released', async () => {
+    const memory = new PartMemory(1024 * KiB, 256 * KiB);
+    const a = randomBytes(10 * KiB);
+    const b = randomBytes(100 * KiB);
+    const room = memory.room(undefined, dir);
+    const parts = await read([{ name: 'a', body: a }, { name: 'b', body: b }], room);
+    assert.ok(Buffer.isBuffer(parts.files.get('a')) && Buffer.isBuffer(parts.files.get('b')));
+    assert.deepEqual(parts.files.get('a'), a);
+    assert.deepEqual(parts.files.get('b'), b);
+    assert.equal(parts.message?.text, '{}');
+    assert.equal(folders, 0);
+    assert.equal(memory.available, 1024 * KiB - a.length - b.length);
+    room.release();
+    assert.equal(memory.available, 1024 * KiB);
+  });
+
+  it('a part that grows past the request\'s share midway goes on into a file, with the bytes it already had', async () => {
+    const memory = new PartMemory(1024 * KiB, 64 * KiB);
+    const big = randomBytes(300 * KiB);
+    // Without a Content-Length nobody knows ahead that the part will not fit.
+    const parts = await read([{ name: 'big', body: big }], memory.room(undefined, dir), false);
+    const f = parts.files.get('big');
+    assert.ok(f instanceof SpooledFile);
+    assert.equal(f.size, big.length);
+    assert.deepEqual(fs.readFileSync(f.path), big);
+    assert.deepEqual(f.head, big.subarray(0, 1024), 'the first KiB, where a PDF is recognised');
+    assert.equal(folders, 1);
+    assert.equal(memory.available, 1024 * KiB, 'what the part held before is given back');
+  });
+
+  it('a request that declares a body over its share holds nothing: its parts go straight to files', async () => {
+    const memory = new PartMemory(1024 * KiB, 64 * KiB);
+    const small = randomBytes(1 * KiB);
+    const declared = memory.room(200 * KiB, dir);
+    assert.equal(declared.hold(1), false, 'a room for a body over the share grants nothing');
+    const m = multipart([message, { name: 'small', type: 'application/octet-stream', body: small }, { name: 'big', type: 'application/octet-stream', body: randomBytes(200 * KiB) }]);
+    const parts = await readMultipart(request(m.body, m.contentType), m.contentType, LIMITS, memory.room(m.body.length, dir));
+    assert.ok(parts.files.get('small') instanceof SpooledFile, 'even a small part of a large request');
+    assert.deepEqual(fs.readFileSync((parts.files.get('small') as SpooledFile).path), small);
+    assert.equal(memory.available, 1024 * KiB);
+  });
+
+  it('while other requests hold the whole allowance, a small part goes to a file', async () => {
+    const memory = new PartMemory(64 * KiB, 64 * KiB);
+    const other = memory.room(undefined, dir);
+    assert.equal(other.hold(60 * KiB), true);
+    const a = randomBytes(10 * KiB);
+    const parts = await read([{ name: 'a', body: a }], memory.room(undefined, dir));
+    assert.ok(parts.files.get('a') instanceof SpooledFile);
+    assert.deepEqual(fs.readFileSync((parts.files.get('a') as SpooledFile).path), a);
+    // The chunks the part held before it went to a file are given back at once.
+    assert.equal(memory.available, 4 * KiB);
+    other.release();
+    assert.equal(memory.available, 64 * KiB);
+  });
+
+  it('a client that leaves while its part streams to a file: the read fails with that reason, and the file is closed', async () => {
+    const memory = new PartMemory(1024 * KiB, 16 * KiB);
+    const m = multipart([message, { name: 'big', type: 'application/octet-stream', body: randomBytes(400 * KiB) }]);
+    const req = Object.assign(new PassThrough(), { headers: { 'content-type': m.contentType, 'transfer-encoding': 'chunked' } });
+    let made = '';
+    const room: PartRoom = { ...memory.room(undefined, dir), dir: async () => (made = await dir()) };
+    const reading = readMultipart(req as unknown as IncomingMessage, m.contentType, LIMITS, room);
+    for (let i = 0; i < 200 * KiB; i += 16 * KiB) {
+      req.write(m.body.subarray(i, i + 16 * KiB));
+      await new Promise((r) => setImmediate(r));
+    }
+    req.destroy();
+    // Not the file stream's own complaint about writes after it was closed.
+    await assert.rejects(reading, { message: 'the request ended before its body was complete' });
+    assert.ok(made, 'the part had gone to a file');
+    // Closed: the folder can be removed at once (the REST intake does so right after).
+    fs.rmSync(made, { recursive: true });
+  });
+
+  it('a spool folder that cannot be made fails the read with the file system\'s reason', async () => {
+    const memory = new PartMemory(1024 * KiB, 16 * KiB);
+    const room: PartRoom = { ...memory.room(undefined, dir), dir: () => Promise.reject(Object.assign(new Error('EACCES: permission denied, mkdtemp'), { code: 'EACCES' })) };
+    await assert.rejects(read([{ name: 'big', body: randomBytes(100 * KiB) }], room), /EACCES/);
   });
 });

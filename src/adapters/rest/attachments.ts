@@ -1,6 +1,6 @@
 // attachmentRef -> multipart part (SPEC §3): every reference names a part, every part is named by one reference.
 import type { Issue } from '../../core/errors.js';
-import type { SendRequestInput, SpooledFile } from '../../core/send-request.js';
+import type { AttachmentContent, SendRequestInput } from '../../core/send-request.js';
 import { isObj } from '../forms/xml-request.js';
 import { partPointer } from './multipart.js';
 
@@ -13,7 +13,7 @@ const refName = (ref: string) => ref.replace(/^cid:/i, '');
  * Puts each referenced part in its attachment's `content`. Issues about one item (a reference without its
  * part, a part named twice) stay with that item; a part nobody references is the request's own issue.
  */
-export function attachParts(items: SendRequestInput[], files: Map<string, SpooledFile>, multipart: boolean): Attached {
+export function attachParts(items: SendRequestInput[], files: Map<string, AttachmentContent>, multipart: boolean): Attached {
   const usedBy = new Map<string, string>();
   const itemIssues: Issue[][] = items.map(() => []);
   const attached = items.map((item, i) => {

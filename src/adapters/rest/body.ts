@@ -3,8 +3,8 @@ import type { IncomingMessage } from 'node:http';
 import getRawBody from 'raw-body';
 import { UnsupportedMediaType } from '../../api/jsonapi.js';
 import { AttachmentError, limitIssue, ValidationError } from '../../core/errors.js';
-import type { SpooledFile } from '../../core/send-request.js';
-import { MESSAGE_PART, partPointer, readMultipart, type RestLimits } from './multipart.js';
+import type { AttachmentContent } from '../../core/send-request.js';
+import { MESSAGE_PART, partPointer, readMultipart, type PartRoom, type RestLimits } from './multipart.js';
 
 export const JSONAPI = 'application/vnd.api+json';
 export const JSON_TYPE = 'application/json';
@@ -12,7 +12,7 @@ export type BodyForm = 'jsonapi' | 'json';
 export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
 
 /** What a request carries: the parsed document, its form, and the attachment parts by name (multipart only). */
-export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, SpooledFile>; multipart: boolean };
+export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, AttachmentContent>; multipart: boolean };
 
 // SPEC §3: a body form the gateway does not take is 415; the class is shared with the management APIs.
 export { UnsupportedMediaType };
@@ -34,9 +34,9 @@ export function declaredForm(mediaType: string): BodyForm {
 
 /**
  * Reads the body by its media type (`mediaType` is the Content-Type without parameters, lower case).
- * `spoolDir` makes the folder for multipart parts; the caller removes it once the request is answered.
+ * `room` keeps multipart parts (in memory or in files); the caller releases it once the request is answered.
  */
-export async function readRestBody(req: IncomingMessage, mediaType: string, limits: RestLimits, spoolDir: () => Promise<string>): Promise<RestBody> {
+export async function readRestBody(req: IncomingMessage, mediaType: string, limits: RestLimits, room: PartRoom): Promise<RestBody> {
   const form = formOf(mediaType);
   if (form) {
     let text: string;
@@ -52,7 +52,7 @@ export async function readRestBody(req: IncomingMessage, mediaType: string, limi
     const text = `Content-Type ${mediaType ? JSON.stringify(mediaType) : '(none)'} is not supported: send ${JSONAPI}, ${JSON_TYPE}, ${MULTIPART_TYPES.join(' or ')}`;
     throw new UnsupportedMediaType({ code: 1, field: 'Content-Type', text });
   }
-  const parts = await readMultipart(req, req.headers['content-type']!, limits, await spoolDir());
+  const parts = await readMultipart(req, req.headers['content-type']!, limits, room);
   if (!parts.message) throw new ValidationError([{ code: 1, field: partPointer(MESSAGE_PART), text: `a multipart request needs a part named ${MESSAGE_PART} holding the send request` }]);
   const { text, type } = parts.message;
   // A message part without its own JSON type (a plain form field) is told apart by JSON:API's top-level `data`.

@@ -11,7 +11,7 @@ import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, pointerOf, SEND_TYP
 import { isObj } from '../forms/xml-request.js';
 import { attachParts } from './attachments.js';
 import { declaredForm, JSON_TYPE, JSONAPI, readRestBody, UnsupportedMediaType, type BodyForm, type RestBody } from './body.js';
-import type { RestLimits } from './multipart.js';
+import { PartMemory, type RestLimits } from './multipart.js';
 
 export type RestOperations = {
   send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
@@ -23,6 +23,8 @@ export type RestOptions = RestOperations & {
   clientLimits?: (hashKey: string) => Promise<{ maxAttachments: number | null; maxAttachmentBytes: number | null } | undefined>;
   /** Where multipart parts are spooled while a request is handled (one folder per request, removed after). */
   spoolDir: string;
+  /** How much of the parts requests may hold in memory instead of spooling them (default: PART_MEMORY). */
+  partMemory?: PartMemory;
   /** The OpenAPI document served at …/openapi.json. */
   openapiFile: string;
   log: Logger;
@@ -34,6 +36,8 @@ const HEADER_MAX = 255;
 /** How much of a refused upload is still read (at least), and for how long, before the connection is closed. */
 const LINGER_BYTES = 64 * 1024 * 1024;
 const LINGER_MS = 10_000;
+/** Parts of up to 4 MiB per request are held in memory, 32 MiB for all requests together; the rest are spooled. */
+export const PART_MEMORY = { total: 32 * 1024 * 1024, perRequest: 4 * 1024 * 1024 };
 
 /** The HTTP status of SPEC §3 for an error; 415 for a body form the gateway does not take. */
 export const restStatusOf = (e: SendError) => (e instanceof UnsupportedMediaType ? e.httpStatus : httpStatusOf(e));
@@ -169,16 +173,20 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
   const openapi = fs.readFile(o.openapiFile, 'utf8').then((t) => JSON.parse(t) as unknown);
   openapi.catch(() => undefined); // reported when served
 
+  const memory = o.partMemory ?? new PartMemory(PART_MEMORY.total, PART_MEMORY.perRequest);
+
   async function handle(ctx: Context, op: Op) {
     let form = declaredForm(ctx.request.type);
     let dir: string | undefined;
-    const spool = async () => {
-      await fs.mkdir(o.spoolDir, { recursive: true });
-      return (dir = await fs.mkdtemp(path.join(o.spoolDir, 'rest-')));
-    };
+    // The folder is made only for a part that goes to a file, once per request.
+    let made: Promise<string> | undefined;
+    const spool = () =>
+      (made ??= fs.mkdir(o.spoolDir, { recursive: true }).then(async () => (dir = await fs.mkdtemp(path.join(o.spoolDir, 'rest-')))));
+    const length = ctx.req.headers['content-length'];
+    const room = memory.room(length === undefined ? undefined : Number(length), spool);
     try {
       const caller = callerOf(ctx);
-      const body = await readRestBody(ctx.req, ctx.request.type, await parseLimits(o, caller.clientHashKey), spool);
+      const body = await readRestBody(ctx.req, ctx.request.type, await parseLimits(o, caller.clientHashKey), room);
       form = body.form;
       const parsed = requestsOf(op, body);
       const answers = await runItems(o, op, parsed, body, caller, ctx);
@@ -195,7 +203,9 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
       if (err.status === 9) ctx.state.log.error({ err: e }, `REST ${op} failed`);
       answerError(ctx, form, err, o.limits.maxRequestBytes);
     } finally {
-      // Spooled parts live exactly as long as the request: stored (or refused) by now.
+      // Parts live exactly as long as the request: stored (or refused) by now.
+      room.release();
+      await made?.catch(() => undefined);
       if (dir) await fs.rm(dir, { recursive: true, force: true }).catch((err) => ctx.state.log.warn({ err, dir }, 'spool folder not removed'));
     }
   }
