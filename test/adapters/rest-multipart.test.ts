@@ -80,7 +80,7 @@ describe('REST multipart parts: in memory or in a spool file', () => {
     const memory = new PartMemory(1024 * KiB, 256 * KiB);
     const a = randomBytes(10 * KiB);
     const b = randomBytes(100 * KiB);
-    const room = memory.room(undefined, dir);
+    const room = memory.room(200 * KiB, dir);
     const parts = await read([{ name: 'a', body: a }, { name: 'b', body: b }], room);
     assert.ok(Buffer.isBuffer(parts.files.get('a')) && Buffer.isBuffer(parts.files.get('b')));
     assert.deepEqual(parts.files.get('a'), a);
@@ -92,18 +92,26 @@ describe('REST multipart parts: in memory or in a spool file', () => {
     assert.equal(memory.available, 1024 * KiB);
   });
 
-  it('a part that grows past the request\'s share midway goes on into a file, with the bytes it already had', async () => {
-    const memory = new PartMemory(1024 * KiB, 64 * KiB);
+  it('a part that finds the allowance used up midway goes on into a file, with the bytes it already had', async () => {
+    const memory = new PartMemory(64 * KiB, 1024 * KiB);
     const big = randomBytes(300 * KiB);
-    // Without a Content-Length nobody knows ahead that the part will not fit.
-    const parts = await read([{ name: 'big', body: big }], memory.room(undefined, dir), false);
+    const parts = await read([{ name: 'big', body: big }], memory.room(400 * KiB, dir));
     const f = parts.files.get('big');
     assert.ok(f instanceof SpooledFile);
     assert.equal(f.size, big.length);
     assert.deepEqual(fs.readFileSync(f.path), big);
     assert.deepEqual(f.head, big.subarray(0, 1024), 'the first KiB, where a PDF is recognised');
     assert.equal(folders, 1);
-    assert.equal(memory.available, 1024 * KiB, 'what the part held before is given back');
+    assert.equal(memory.available, 64 * KiB, 'what the part held before is given back');
+  });
+
+  it('a request that does not declare its length (chunked) holds nothing: nobody knows ahead how large it is', async () => {
+    const memory = new PartMemory(1024 * KiB, 64 * KiB);
+    const a = randomBytes(1 * KiB);
+    const parts = await read([{ name: 'a', body: a }], memory.room(undefined, dir), false);
+    assert.ok(parts.files.get('a') instanceof SpooledFile);
+    assert.deepEqual(fs.readFileSync((parts.files.get('a') as SpooledFile).path), a);
+    assert.equal(memory.available, 1024 * KiB);
   });
 
   it('a request that declares a body over its share holds nothing: its parts go straight to files', async () => {
@@ -120,10 +128,10 @@ describe('REST multipart parts: in memory or in a spool file', () => {
 
   it('while other requests hold the whole allowance, a small part goes to a file', async () => {
     const memory = new PartMemory(64 * KiB, 64 * KiB);
-    const other = memory.room(undefined, dir);
+    const other = memory.room(60 * KiB, dir);
     assert.equal(other.hold(60 * KiB), true);
     const a = randomBytes(10 * KiB);
-    const parts = await read([{ name: 'a', body: a }], memory.room(undefined, dir));
+    const parts = await read([{ name: 'a', body: a }], memory.room(20 * KiB, dir));
     assert.ok(parts.files.get('a') instanceof SpooledFile);
     assert.deepEqual(fs.readFileSync((parts.files.get('a') as SpooledFile).path), a);
     // The chunks the part held before it went to a file are given back at once.
@@ -135,6 +143,7 @@ describe('REST multipart parts: in memory or in a spool file', () => {
   it('a client that leaves while its part streams to a file: the read fails with that reason, and the file is closed', async () => {
     const memory = new PartMemory(1024 * KiB, 16 * KiB);
     const m = multipart([message, { name: 'big', type: 'application/octet-stream', body: randomBytes(400 * KiB) }]);
+    // Chunked: straight to a file.
     const req = Object.assign(new PassThrough(), { headers: { 'content-type': m.contentType, 'transfer-encoding': 'chunked' } });
     let made = '';
     const room: PartRoom = { ...memory.room(undefined, dir), dir: async () => (made = await dir()) };
@@ -153,7 +162,7 @@ describe('REST multipart parts: in memory or in a spool file', () => {
 
   it('a spool folder that cannot be made fails the read with the file system\'s reason', async () => {
     const memory = new PartMemory(1024 * KiB, 16 * KiB);
-    const room: PartRoom = { ...memory.room(undefined, dir), dir: () => Promise.reject(Object.assign(new Error('EACCES: permission denied, mkdtemp'), { code: 'EACCES' })) };
+    const room: PartRoom = { ...memory.room(100 * KiB, dir), dir: () => Promise.reject(Object.assign(new Error('EACCES: permission denied, mkdtemp'), { code: 'EACCES' })) };
     await assert.rejects(read([{ name: 'big', body: randomBytes(100 * KiB) }], room), /EACCES/);
   });
 });

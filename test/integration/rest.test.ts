@@ -255,7 +255,7 @@ describe('REST intake (SPEC §3)', () => {
     assert.equal(sha((await mailOf(r.json.messageId)).attachments[0]!.content), sha(tricky));
   });
 
-  it('parts over the 4 MiB a request may hold in memory go to a spool file, also when a chunked body passes it midway; the bytes arrive intact', async () => {
+  it('the parts of a body over the 4 MiB a request may hold in memory, and of a chunked body, go to a spool file; the bytes arrive intact', async () => {
     const big = randomBytes(5 * 1024 * 1024);
     const m = multipart([
       { name: 'message', type: 'application/json', body: JSON.stringify({ clientHashKey: DEMO_KEY, ...direct, attachments: [{ fileName: 'big.bin', attachmentRef: 'big' }] }) },
@@ -263,7 +263,7 @@ describe('REST intake (SPEC §3)', () => {
     ]);
     const declared = await post(gw.url, SEND, m.body, { 'content-type': m.contentType });
     assert.equal(declared.status, 200, declared.text);
-    // No Content-Length: the body streams in chunks, and the part is found too large only as it comes.
+    // No Content-Length: nobody knows ahead how large the body is.
     const body = new ReadableStream({
       start(c) {
         for (let i = 0; i < m.body.length; i += 64 * 1024) c.enqueue(m.body.subarray(i, i + 64 * 1024));

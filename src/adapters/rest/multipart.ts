@@ -92,8 +92,9 @@ function boundaryOf(contentType: string): string | undefined {
 
 /**
  * How many bytes of attachment parts the gateway's requests hold in memory, together and each. A part in memory
- * costs no file: no folder, open, write, read back and removal per request (a 1 MB upload took about 10% less
- * time). A request declaring a body larger than its share holds nothing: its parts go straight to files.
+ * costs no file: no folder, open, write, read back and removal per request (a 1 MB upload took about 13% less
+ * time). Only a request that declares a Content-Length within its share holds parts; a larger one, or one that
+ * does not say (chunked), streams them to files, as does a part that finds the allowance used up midway.
  */
 export class PartMemory {
   private free: number;
@@ -105,7 +106,7 @@ export class PartMemory {
   }
   /** One request's share, taken chunk by chunk while both limits allow; release() gives all of it back. */
   room(declaredLength: number | undefined, dir: () => Promise<string>): PartRoom {
-    const max = declaredLength !== undefined && Number.isFinite(declaredLength) && declaredLength > this.perRequest ? 0 : this.perRequest;
+    const max = declaredLength !== undefined && Number.isFinite(declaredLength) && declaredLength <= this.perRequest ? this.perRequest : 0;
     let held = 0;
     return {
       hold: (n) => {
