@@ -1,5 +1,5 @@
 // npm run bench: every intake and delivery against the floor of its own building blocks, in one run (issue: bench).
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -295,17 +295,14 @@ async function main() {
   // Backlog: queued messages drained by the worker; the last 10% as fast as the first, memory flat.
   if (want('backlog')) await backlog(SMTP_URL, delivered);
 
-  // Cold start on the embedded default, after the install.
+  // Cold start on the embedded default, after the install: `npm start` itself (npm's own start counts), three
+  // times, each on a fresh data folder; the median is the result.
   if (want('cold')) {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
-    const port = await freePort();
-    const t0 = performance.now();
-    const proc = await startNode(path.join(DIST, 'src', 'main.js'), { PORT: String(port), AMQP_URL: 'off', DATA_DIR: path.join(dir, 'data'), DATABASE_URL: '', LOG_LEVEL: 'warn' }, null);
-    await waitHealth(`http://127.0.0.1:${port}`, 60000);
-    const ms = performance.now() - t0;
-    rows.push({ name: 'Cold start (embedded, fresh ./data): npm start to /health 200', target: '< 3000 ms', opsPerSec: undefined, note: `${Math.round(ms)} ms`, pass: ms < 3000 });
-    log('cold start', Math.round(ms), 'ms');
-    await proc.stop();
+    const runs: number[] = [];
+    for (let i = 0; i < 3; i++) runs.push(await coldStart());
+    const ms = [...runs].sort((a, b) => a - b)[1]!;
+    rows.push({ name: 'Cold start (embedded, fresh ./data): npm start to /health 200', target: '< 3000 ms', opsPerSec: undefined, note: `median ${Math.round(ms)} ms of ${runs.map((r) => Math.round(r)).join(', ')}`, pass: ms < 3000 });
+    log('cold start', runs.map((r) => Math.round(r)).join(', '), 'ms');
   }
 
   writeResults(Date.now() - started);
@@ -315,6 +312,26 @@ async function main() {
   if (missed.length) {
     log(`missed: ${missed.map((r) => r.name).join('; ')}`);
     process.exitCode = 1;
+  }
+}
+
+/** `npm start` with no configuration but a fresh data folder and a free port, until /health answers 200. */
+async function coldStart(): Promise<number> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-cold-'));
+  const port = await freePort();
+  const env: Record<string, string | undefined> = { ...process.env, PORT: String(port), DATA_DIR: path.join(dir, 'data'), LOG_LEVEL: 'warn' };
+  delete env.DATABASE_URL;
+  const t0 = performance.now();
+  // Its own process group: npm and the gateway under it are stopped together.
+  const proc = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: 'ignore', detached: true });
+  try {
+    await waitHealth(`http://127.0.0.1:${port}`, 60000);
+    return performance.now() - t0;
+  } finally {
+    const exited = new Promise((resolve) => proc.once('exit', resolve));
+    process.kill(-proc.pid!, 'SIGTERM');
+    await exited;
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -102,7 +102,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const log = opts.log ?? createLogger(config.logLevel);
   const root = projectRoot();
   await fs.mkdir(config.dataDir, { recursive: true });
-  const db = openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax, log });
+  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax, log });
   const applied = opts.prepared ? [] : await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');
   if (config.fixtures === 'demo' && !opts.prepared) {

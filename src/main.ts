@@ -1,6 +1,7 @@
 // Entry point: config, start every part (or only the worker with --worker-only), stop cleanly on SIGTERM.
+import path from 'node:path';
 import { ConfigError, loadConfig } from './config.js';
-import { startGateway } from './gateway.js';
+import { prepareDataDir } from './store/embedded-dir.js';
 
 async function main() {
   let config;
@@ -14,6 +15,10 @@ async function main() {
     throw e;
   }
   const workerOnly = process.argv.includes('--worker-only');
+  // A new embedded database is copied from the template while the rest of the gateway loads (cold start).
+  const copying = config.databaseUrl ? undefined : prepareDataDir(path.join(config.dataDir, 'db'));
+  copying?.catch(() => undefined); // its error is reported by the start, which waits for the same copy
+  const { startGateway } = await import('./gateway.js');
   const gw = await startGateway(config, workerOnly ? { http: false, worker: true } : {});
   let stopping = false;
   const stop = async (signal: string) => {

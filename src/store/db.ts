@@ -1,5 +1,4 @@
 // The database: knex on a real PostgreSQL when DATABASE_URL is set, else embedded PGlite under DATA_DIR/db.
-import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
@@ -21,7 +20,7 @@ function knexLog(log: Logger | undefined): Knex.Config['log'] | undefined {
   return { warn: (m: unknown) => l.warn({ detail: String(m) }, 'database'), error: (m: unknown) => l.error({ detail: String(m) }, 'database'), deprecate: () => undefined, debug: () => undefined };
 }
 
-export function openDb(o: DbOptions): Db {
+export async function openDb(o: DbOptions): Promise<Db> {
   if (o.databaseUrl) {
     const knex = knexFactory({
       client: 'pg',
@@ -33,8 +32,7 @@ export function openDb(o: DbOptions): Db {
     return { knex, embedded: false, schema: o.schema };
   }
   const dir = path.join(o.dataDir, 'db');
-  fs.mkdirSync(dir, { recursive: true });
-  const knex = embeddedKnex(openPglite(dir));
+  const knex = embeddedKnex(await openPglite(dir));
   return { knex, embedded: true };
 }
 

@@ -7,7 +7,7 @@ import { PG_URL, tempDir } from '../helpers/gateway.js';
 describe('migrations', () => {
   it('migrate an empty schema twice: the second run applies nothing and the tables stay', async () => {
     const schema = `m_${randomBytes(5).toString('hex')}`;
-    const db = openDb({ databaseUrl: PG_URL, dataDir: tempDir(), schema, poolMax: 2 });
+    const db = await openDb({ databaseUrl: PG_URL, dataDir: tempDir(), schema, poolMax: 2 });
     try {
       const first = await migrate(db);
       assert.deepEqual(first, ['001_initial', '002_channels', '003_management', '004_job_order']);

@@ -1,0 +1,72 @@
+// The embedded database's folder, made from the build's template (pglite-template.ts). Light on purpose: the
+// entry point starts the copy before it loads the rest of the gateway, so the two overlap (cold start).
+import { createHash } from 'node:crypto';
+import fs from 'node:fs';
+import fsp from 'node:fs/promises';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import { migrations } from '../../migrations/index.js';
+import { projectRoot } from './fixtures.js';
+
+/** How the template is made (pglite-template.ts): a change there makes every older template stale. */
+const TEMPLATE_FORMAT = 2;
+
+/** The template fits one PGlite version, one list of migrations and one format; anything else is made anew. */
+export function templatePath(): string {
+  const pkg = JSON.parse(fs.readFileSync(path.join(projectRoot(), 'node_modules', '@electric-sql', 'pglite', 'package.json'), 'utf8'));
+  const key = createHash('sha256').update(`${pkg.version}|${Object.keys(migrations).sort().join(',')}|${TEMPLATE_FORMAT}`).digest('hex').slice(0, 12);
+  return path.join(projectRoot(), 'dist', `pglite-template-${key}`);
+}
+
+const preparing = new Map<string, Promise<void>>();
+
+/**
+ * Makes `dir` a database folder copied from the template, if it holds no database yet (a file copy beats
+ * PGlite's initdb tenfold). The copy is made beside it and renamed into place, so a start stopped midway
+ * leaves no half-copied database. Without a template, PGlite's initdb makes the folder on open.
+ * The same folder asked for twice in one process is copied once.
+ */
+export function prepareDataDir(dir: string): Promise<void> {
+  let p = preparing.get(dir);
+  if (!p) {
+    p = copyTemplate(dir);
+    preparing.set(dir, p);
+    p.catch(() => preparing.delete(dir));
+  }
+  return p;
+}
+
+async function copyTemplate(dir: string): Promise<void> {
+  if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return;
+  const template = templatePath();
+  if (!fs.existsSync(path.join(template, 'PG_VERSION'))) return;
+  const work = `${dir}.${process.pid}.tmp`;
+  await fsp.rm(work, { recursive: true, force: true });
+  await fsp.mkdir(path.dirname(dir), { recursive: true });
+  await copyOnThread(template, work);
+  try {
+    // Only an empty folder (or none) is replaced: anything else there is not ours to remove.
+    await fsp.rmdir(dir).catch((e: NodeJS.ErrnoException) => {
+      if (e.code !== 'ENOENT') throw e;
+    });
+    await fsp.rename(work, dir);
+  } catch (e) {
+    await fsp.rm(work, { recursive: true, force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new Error(`${dir} holds files but no database (no PG_VERSION): move them away, or set DATA_DIR to another folder`);
+    throw e;
+  }
+}
+
+/**
+ * A recursive copy on a thread of its own: the main thread goes on loading the gateway meanwhile. (fs.promises.cp
+ * took twice as long as fs.cpSync here, stat-ing every file more than once.)
+ */
+function copyOnThread(from: string, to: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const code = `const { workerData: w } = require('node:worker_threads'); require('node:fs').cpSync(w.from, w.to, { recursive: true });`;
+    const thread = new Worker(code, { eval: true, workerData: { from, to } });
+    thread.once('error', reject);
+    thread.once('exit', (exit) => (exit === 0 ? resolve() : reject(new Error(`copying ${from} to ${to} stopped with exit code ${exit}`))));
+  });
+}
