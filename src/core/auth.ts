@@ -1,6 +1,6 @@
 // Who is calling: the client by its hash key, and its JWT when the client has JWT settings (SPEC §3).
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters } from 'jose';
+import type { JWTHeaderParameters } from 'jose';
 import { AuthError, ValidationError } from './errors.js';
 import type { ClientRecord, SendStore } from './ports.js';
 import type { IntakeContext } from './send-request.js';
@@ -73,15 +73,17 @@ async function verifyToken(client: ClientRecord, token: string): Promise<void> {
     if (publicKey === null) throw tokenError(`the client has no public key for ${h.alg}`);
     return publicKeyOf(publicKey);
   };
+  // jose is loaded with the first token, not at start (cold start): most clients send none.
+  const jose = await import('jose');
   try {
-    await jwtVerify(token, keyFor, { algorithms: client.jwt.algorithms, requiredClaims: ['exp'], clockTolerance: CLOCK_TOLERANCE_S });
+    await jose.jwtVerify(token, keyFor, { algorithms: client.jwt.algorithms, requiredClaims: ['exp'], clockTolerance: CLOCK_TOLERANCE_S });
   } catch (e) {
     if (e instanceof AuthError) throw e;
-    throw tokenError(`the JWT is not accepted: ${reasonOf(e)}`);
+    throw tokenError(`the JWT is not accepted: ${reasonOf(jose.errors, e)}`);
   }
 }
 
-function reasonOf(e: unknown): string {
+function reasonOf(joseErrors: typeof import('jose').errors, e: unknown): string {
   if (e instanceof joseErrors.JWTExpired) return 'it has expired';
   if (e instanceof joseErrors.JOSEAlgNotAllowed) return 'its algorithm is not allowed for this client';
   if (e instanceof joseErrors.JWSSignatureVerificationFailed) return 'its signature does not verify';

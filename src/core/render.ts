@@ -1,5 +1,6 @@
 // Rendering: a stored template version + request data -> subject, text and HTML (SPEC §4 step 2).
-import Handlebars from 'handlebars';
+import { createRequire } from 'node:module';
+import type Handlebars from 'handlebars';
 import { TemplateError } from './errors.js';
 import type { SendRequest } from './send-request.js';
 import type { XmlObject } from './xml-data.js';
@@ -19,12 +20,23 @@ type Compiled = { subject: HandlebarsTemplateDelegate; text?: HandlebarsTemplate
 // A version never changes once stored, so its compiled form is cached by id. The sources are kept with it:
 // ids are per database (several schemas may live in one process), so a hit must also be the same template.
 const cache = new Map<number, { subject: string; textBody: string | null; htmlBody: string | null; compiled: Compiled }>();
-const hb = Handlebars.create();
+// Handlebars (CommonJS) is required with the first template, not at start (cold start); require is synchronous,
+// so rendering stays synchronous.
+const require = createRequire(import.meta.url);
+let engine: { lib: typeof Handlebars; hb: typeof Handlebars } | undefined;
+const handlebars = () => {
+  if (!engine) {
+    const lib = require('handlebars') as typeof Handlebars;
+    engine = { lib, hb: lib.create() };
+  }
+  return engine;
+};
 
 /** Compiles a template source; a syntax error names the part and the engine's line. */
 export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' | 'htmlBody'>): Compiled {
   const one = (src: string, part: string, escape: boolean) => {
     try {
+      const { hb } = handlebars();
       const fn = hb.compile(src, { strict: true, noEscape: !escape });
       hb.precompile(src, { strict: true }); // surfaces syntax errors now, not at first use
       return fn;
@@ -80,7 +92,8 @@ function variableAt(src: string, err: unknown): string | undefined {
   const { lineNumber, column } = err as { lineNumber?: number; column?: number };
   if (lineNumber === undefined || column === undefined) return undefined;
   let found: string | undefined;
-  const visitor = new Handlebars.Visitor();
+  const { lib, hb } = handlebars();
+  const visitor = new lib.Visitor();
   visitor.PathExpression = (p: hbs.AST.PathExpression) => {
     if (p.loc.start.line === lineNumber && p.loc.start.column === column) found = p.original;
   };

@@ -148,16 +148,29 @@ describe('REST multipart parts: in memory or in a spool file', () => {
     let made = '';
     const room: PartRoom = { ...memory.room(undefined, dir), dir: async () => (made = await dir()) };
     const reading = readMultipart(req as unknown as IncomingMessage, m.contentType, LIMITS, room);
-    for (let i = 0; i < 200 * KiB; i += 16 * KiB) {
+    // The body comes until the part has gone to a file, and then the client leaves.
+    for (let i = 0; !made && i < m.body.length; i += 16 * KiB) {
       req.write(m.body.subarray(i, i + 16 * KiB));
-      await new Promise((r) => setImmediate(r));
+      await new Promise((r) => setTimeout(r, 5));
     }
+    assert.ok(made, 'the part went to a file before the body ended');
     req.destroy();
     // Not the file stream's own complaint about writes after it was closed.
     await assert.rejects(reading, { message: 'the request ended before its body was complete' });
-    assert.ok(made, 'the part had gone to a file');
     // Closed: the folder can be removed at once (the REST intake does so right after).
     fs.rmSync(made, { recursive: true });
+  });
+
+  it('a client that leaves before the body has begun: the read fails with that reason, and does not wait forever', async () => {
+    const memory = new PartMemory(1024 * KiB, 16 * KiB);
+    const m = multipart([message]);
+    for (const when of ['before', 'during'] as const) {
+      const req = Object.assign(new PassThrough(), { headers: { 'content-type': m.contentType, 'content-length': String(m.body.length) } });
+      if (when === 'before') req.destroy();
+      const reading = readMultipart(req as unknown as IncomingMessage, m.contentType, LIMITS, memory.room(m.body.length, dir));
+      if (when === 'during') setTimeout(() => req.destroy(), 20);
+      await assert.rejects(reading, { message: 'the request ended before its body was complete' }, when);
+    }
   });
 
   it('a spool folder that cannot be made fails the read with the file system\'s reason', async () => {

@@ -4,7 +4,6 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import formidable, { errors as formidableErrors, multipart } from 'formidable';
 import { AttachmentError, limitIssue, ValidationError } from '../../core/errors.js';
 import { SpooledFile, type AttachmentContent } from '../../core/send-request.js';
 
@@ -48,10 +47,13 @@ class Meter extends Transform {
 /** The first `n` bytes of a stream, put back for whoever reads it next (pipe() resumes it). */
 function peek(stream: Readable, n: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
+    // A request whose client already left: nothing more will come.
+    if (stream.destroyed) return reject(unreadable('the request ended before its body was complete', '/'));
     const chunks: Buffer[] = [];
     let len = 0;
+    const off = () => stream.off('readable', onReadable).off('end', finish).off('error', onError).off('close', onClose);
     const finish = () => {
-      stream.off('readable', onReadable).off('end', finish).off('error', onError);
+      off();
       const start = Buffer.concat(chunks);
       if (start.length) stream.unshift(start);
       resolve(start);
@@ -65,10 +67,12 @@ function peek(stream: Readable, n: number): Promise<Buffer> {
       if (len >= n) finish();
     };
     const onError = (e: Error) => {
-      stream.off('readable', onReadable).off('end', finish);
+      off();
       reject(e);
     };
-    stream.on('readable', onReadable).once('end', finish).once('error', onError);
+    // Closed without its end (and without an error to say why): the client left.
+    const onClose = () => onError(unreadable('the request ended before its body was complete', '/'));
+    stream.on('readable', onReadable).once('end', finish).once('error', onError).once('close', onClose);
   });
 }
 
@@ -239,6 +243,8 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
   const boundary = boundaryOf(contentType);
   if (!boundary) throw unreadable('the multipart Content-Type has no boundary parameter', '/');
 
+  // formidable is loaded with the first multipart request, not at start (cold start).
+  const { default: formidable, errors: formidableErrors, multipart } = await import('formidable');
   const start = await peek(req, boundary.length + 4);
   const meter = new Meter(limits.maxRequestBytes);
   const fixed = contentType.replace(/boundary=(?:"[^"]+"|[^;\s]+)/i, `boundary="${effectiveBoundary(boundary, start)}"`);
@@ -305,7 +311,7 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
     return parts;
   } catch (e) {
     await Promise.all(sinks.map((s) => s.close()));
-    throw readError(failure ?? e);
+    throw readError(formidableErrors, failure ?? e);
   } finally {
     req.off('aborted', abort).off('error', abort).off('close', onClose);
     req.unpipe(meter);
@@ -313,7 +319,7 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
 }
 
 /** Our own errors pass; formidable's become a 400 that says what, without its parser state. */
-function readError(e: unknown): Error {
+function readError(formidableErrors: typeof import('formidable').errors, e: unknown): Error {
   if (e instanceof AttachmentError || e instanceof ValidationError) return e;
   const code = (e as { code?: number }).code;
   if (code === formidableErrors.unknownTransferEncoding) return unreadable('a multipart part uses a Content-Transfer-Encoding other than binary, 8bit, 7bit or base64');

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import net from 'node:net';
 import path from 'node:path';
-import nodemailer, { type Transporter } from 'nodemailer';
+import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
 import { writeAtomic } from '../../documents/archive.js';
@@ -75,13 +75,17 @@ export function coalescingSocket(options: { host?: string; port?: number; connec
   });
 }
 
+/** nodemailer is loaded with the first mail, not at start (cold start). */
+const loadNodemailer = () => import('nodemailer').then((m) => m.default);
+
 export function createEmailChannel(o: EmailOptions): Channel {
   if (o.smtpUrl) {
-    const transport: Transporter = nodemailer.createTransport({ url: o.smtpUrl, pool: true, maxConnections: o.poolSize, getSocket: coalescingSocket } as any);
+    let made: Promise<Transporter> | undefined;
+    const transport = () => (made ??= loadNodemailer().then((n) => n.createTransport({ url: o.smtpUrl, pool: true, maxConnections: o.poolSize, getSocket: coalescingSocket } as any)));
     return {
       async deliver(m) {
         try {
-          const info = await transport.sendMail(mailFor(m, o.messageIdDomain));
+          const info = await (await transport()).sendMail(mailFor(m, o.messageIdDomain));
           const rejected = (info.rejected ?? []).map(String);
           return { kind: 'sent', ref: `${info.response}${rejected.length ? `; rejected: ${rejected.join(', ')}` : ''}`.slice(0, 500) };
         } catch (err) {
@@ -89,15 +93,16 @@ export function createEmailChannel(o: EmailOptions): Channel {
         }
       },
       async close() {
-        transport.close();
+        if (made) (await made).close();
       },
     };
   }
-  const stream = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+  let made: Promise<Transporter> | undefined;
+  const stream = () => (made ??= loadNodemailer().then((n) => n.createTransport({ streamTransport: true, buffer: true, newline: 'unix' })));
   return {
     async deliver(m) {
       try {
-        const info = await stream.sendMail(mailFor(m, o.messageIdDomain));
+        const info = await (await stream()).sendMail(mailFor(m, o.messageIdDomain));
         await fs.mkdir(o.outboxDir, { recursive: true });
         const file = path.join(o.outboxDir, `${m.id}.eml`);
         await writeAtomic(file, info.message as Buffer); // a reader never sees half a mail
