@@ -157,7 +157,15 @@ describe('REST multipart parts: in memory or in a spool file', () => {
     req.destroy();
     // Not the file stream's own complaint about writes after it was closed.
     await assert.rejects(reading, { message: 'the request ended before its body was complete' });
-    // Closed: the folder can be removed at once (the REST intake does so right after).
+    // Closed by the time the read fails: no descriptor of this process points into the folder.
+    const open = fs.readdirSync('/proc/self/fd').map((fd) => {
+      try {
+        return fs.readlinkSync(`/proc/self/fd/${fd}`);
+      } catch {
+        return '';
+      }
+    });
+    assert.deepEqual(open.filter((f) => f.startsWith(made)), []);
     fs.rmSync(made, { recursive: true });
   });
 
@@ -170,6 +178,34 @@ describe('REST multipart parts: in memory or in a spool file', () => {
       const reading = readMultipart(req as unknown as IncomingMessage, m.contentType, LIMITS, memory.room(m.body.length, dir));
       if (when === 'during') setTimeout(() => req.destroy(), 20);
       await assert.rejects(reading, { message: 'the request ended before its body was complete' }, when);
+    }
+  });
+
+  it('a part that ends while its file is still taking a large write: the next part is read, nothing waits forever', async () => {
+    const B = 'xyzBOUNDARY';
+    const head = Buffer.from(`--${B}\r\nContent-Disposition: form-data; name="message"\r\nContent-Type: application/json\r\n\r\n{}\r\n--${B}\r\nContent-Disposition: form-data; name="a"\r\n\r\n`);
+    const mid = Buffer.from(`\r\n--${B}\r\nContent-Disposition: form-data; name="b"\r\n\r\n`);
+    const tail = Buffer.from(`\r\n--${B}--\r\n`);
+    const [a1, a2, b] = [randomBytes(16 * KiB), randomBytes(14 * KiB), randomBytes(1000)];
+    // 1: part a is held in memory until the allowance runs out, then its 30 KiB go to the file in one write.
+    // 2: part a goes to a file from the start (chunked), its last write large; both end with b's headers.
+    for (const chunks of [
+      [Buffer.concat([head, a1]), Buffer.concat([a2, mid]), Buffer.concat([b, tail])],
+      [Buffer.concat([head, a1, a2, mid]), Buffer.concat([b, tail])],
+    ]) {
+      const total = chunks.reduce((n, c) => n + c.length, 0);
+      const chunked = chunks.length === 2;
+      const req = Object.assign(new PassThrough(), { headers: { 'content-type': `multipart/form-data; boundary=${B}`, ...(chunked ? { 'transfer-encoding': 'chunked' } : { 'content-length': String(total) }) } });
+      const memory = new PartMemory(20 * KiB, 4096 * KiB);
+      const reading = readMultipart(req as unknown as IncomingMessage, req.headers['content-type'], LIMITS, memory.room(chunked ? undefined : total, dir));
+      for (const c of chunks) {
+        req.write(c);
+        await new Promise((r) => setTimeout(r, 30));
+      }
+      req.end();
+      const parts = await reading;
+      assert.deepEqual(fs.readFileSync((parts.files.get('a') as SpooledFile).path), Buffer.concat([a1, a2]));
+      assert.deepEqual(parts.files.get('b') instanceof SpooledFile ? fs.readFileSync(parts.files.get('b')!.path) : parts.files.get('b'), b);
     }
   });
 
