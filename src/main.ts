@@ -17,7 +17,7 @@ async function main() {
   const workerOnly = process.argv.includes('--worker-only');
   // A new embedded database is copied from the template while the rest of the gateway loads (cold start).
   const copying = config.databaseUrl ? undefined : prepareDataDir(path.join(config.dataDir, 'db'));
-  copying?.catch(() => undefined); // its error is reported by the start, which waits for the same copy
+  copying?.catch(() => undefined); // its error is reported by the start, which gets the same promise
   const { startGateway } = await import('./gateway.js');
   const gw = await startGateway(config, workerOnly ? { http: false, worker: true } : {});
   let stopping = false;

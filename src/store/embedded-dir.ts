@@ -23,15 +23,15 @@ const preparing = new Map<string, Promise<void>>();
 /**
  * Makes `dir` a database folder copied from the template, if it holds no database yet (a file copy beats
  * PGlite's initdb tenfold). The copy is made beside it and renamed into place, so a start stopped midway
- * leaves no half-copied database. Without a template, PGlite's initdb makes the folder on open.
- * The same folder asked for twice in one process is copied once.
+ * leaves no half-copied database; the work folders of such starts are removed by the next one. Without a
+ * template, PGlite's initdb makes the folder on open. One folder is prepared once per process: a second
+ * call gets the first call's promise, its failure included.
  */
 export function prepareDataDir(dir: string): Promise<void> {
   let p = preparing.get(dir);
   if (!p) {
     p = copyTemplate(dir);
     preparing.set(dir, p);
-    p.catch(() => preparing.delete(dir));
   }
   return p;
 }
@@ -40,21 +40,45 @@ async function copyTemplate(dir: string): Promise<void> {
   if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return;
   const template = templatePath();
   if (!fs.existsSync(path.join(template, 'PG_VERSION'))) return;
-  const work = `${dir}.${process.pid}.tmp`;
-  await fsp.rm(work, { recursive: true, force: true });
+  // Only an empty folder (or none) is filled: anything else there is not ours to replace.
+  const present = await fsp.readdir(dir).catch((e: NodeJS.ErrnoException) => {
+    if (e.code === 'ENOENT') return [];
+    throw e;
+  });
+  if (present.length) throw new Error(`${dir} holds files but no database (no PG_VERSION): move them away, or set DATA_DIR to another folder`);
   await fsp.mkdir(path.dirname(dir), { recursive: true });
-  await copyOnThread(template, work);
+  await removeStaleCopies(dir);
+  const work = `${dir}.${process.pid}.tmp`;
   try {
-    // Only an empty folder (or none) is replaced: anything else there is not ours to remove.
+    await fsp.rm(work, { recursive: true, force: true });
+    await copyOnThread(template, work);
     await fsp.rmdir(dir).catch((e: NodeJS.ErrnoException) => {
       if (e.code !== 'ENOENT') throw e;
     });
     await fsp.rename(work, dir);
   } catch (e) {
     await fsp.rm(work, { recursive: true, force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    if (code === 'ENOTEMPTY' || code === 'EEXIST') throw new Error(`${dir} holds files but no database (no PG_VERSION): move them away, or set DATA_DIR to another folder`);
     throw e;
+  }
+}
+
+/** Work folders (`db.<pid>.tmp`) of starts that were stopped while copying; a living process keeps its own. */
+async function removeStaleCopies(dir: string): Promise<void> {
+  const parent = path.dirname(dir);
+  for (const name of await fsp.readdir(parent)) {
+    const m = /^(.*)\.(\d+)\.tmp$/.exec(name);
+    if (!m || m[1] !== path.basename(dir) || alive(Number(m[2]))) continue;
+    await fsp.rm(path.join(parent, name), { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  if (pid === process.pid) return false; // this process is not copying yet
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 

@@ -28,13 +28,24 @@ describe('embedded database folder (template copy)', function () {
     }
   });
 
-  it('an empty folder is filled; asked twice at once, the copy is made once', async () => {
+  it('an empty folder is filled; asked twice, the second call gets the first call\'s promise', async () => {
     const dir = path.join(tempDir(), 'db');
     fs.mkdirSync(dir);
     const [a, b] = [prepareDataDir(dir), prepareDataDir(dir)];
     assert.equal(a, b);
     await a;
     assert.ok(fs.existsSync(path.join(dir, 'PG_VERSION')));
+  });
+
+  it('work folders left by starts stopped while copying are removed; one of a living process is kept', async () => {
+    const parent = tempDir();
+    const dir = path.join(parent, 'db');
+    const dead = path.join(parent, 'db.999999999.tmp'); // above Linux's pid limit: no such process
+    const living = path.join(parent, `db.${process.ppid}.tmp`);
+    const other = path.join(parent, 'other.999999999.tmp');
+    for (const d of [dead, living, other]) fs.mkdirSync(path.join(d, 'base'), { recursive: true });
+    await prepareDataDir(dir);
+    assert.deepEqual(fs.readdirSync(parent).sort(), ['db', path.basename(living), 'other.999999999.tmp'].sort());
   });
 
   it('a folder that already holds a database is left as it is', async () => {
@@ -53,6 +64,6 @@ describe('embedded database folder (template copy)', function () {
     fs.writeFileSync(path.join(dir, 'notes.txt'), 'not a database');
     await assert.rejects(prepareDataDir(dir), (e: Error) => e.message.includes(dir) && /no database/.test(e.message));
     assert.deepEqual(fs.readdirSync(dir), ['notes.txt']);
-    assert.deepEqual(fs.readdirSync(parent), ['db'], 'the work copy is removed');
+    assert.deepEqual(fs.readdirSync(parent), ['db'], 'no work copy was made');
   });
 });
