@@ -323,13 +323,22 @@ async function coldStart(): Promise<number> {
   delete env.DATABASE_URL;
   const t0 = performance.now();
   // Its own process group: npm and the gateway under it are stopped together.
-  const proc = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: 'ignore', detached: true });
+  const proc = spawn('npm', ['start', '--silent'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], detached: true });
+  let err = '';
+  proc.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+  const exited = new Promise<void>((resolve) => proc.once('exit', () => resolve()).once('error', () => resolve()));
   try {
-    await waitHealth(`http://127.0.0.1:${port}`, 60000);
+    // A start that fails says why, instead of waiting out the health check.
+    const failed = exited.then(() => Promise.reject(new Error(`npm start ended before /health answered: ${err.slice(-2000)}`)));
+    failed.catch(() => undefined);
+    await Promise.race([waitHealth(`http://127.0.0.1:${port}`, 60000), failed]);
     return performance.now() - t0;
   } finally {
-    const exited = new Promise((resolve) => proc.once('exit', resolve));
-    process.kill(-proc.pid!, 'SIGTERM');
+    try {
+      process.kill(-proc.pid!, 'SIGTERM');
+    } catch {
+      // the group is gone already
+    }
     await exited;
     fs.rmSync(dir, { recursive: true, force: true });
   }
