@@ -23,8 +23,6 @@ export type RestOptions = RestOperations & {
   clientLimits?: (hashKey: string) => Promise<{ maxAttachments: number | null; maxAttachmentBytes: number | null } | undefined>;
   /** Where multipart parts are spooled while a request is handled (one folder per request, removed after). */
   spoolDir: string;
-  /** How much of the parts requests may hold in memory instead of spooling them (default: PART_MEMORY). */
-  partMemory?: PartMemory;
   /** The OpenAPI document served at …/openapi.json. */
   openapiFile: string;
   log: Logger;
@@ -36,8 +34,8 @@ const HEADER_MAX = 255;
 /** How much of a refused upload is still read (at least), and for how long, before the connection is closed. */
 const LINGER_BYTES = 64 * 1024 * 1024;
 const LINGER_MS = 10_000;
-/** Parts of up to 4 MiB per request are held in memory, 32 MiB for all requests together; the rest are spooled. */
-export const PART_MEMORY = { total: 32 * 1024 * 1024, perRequest: 4 * 1024 * 1024 };
+/** A request declaring at most 4 MiB holds its parts in memory, within 32 MiB for all requests; the rest are spooled. */
+const PART_MEMORY = { total: 32 * 1024 * 1024, perRequest: 4 * 1024 * 1024 };
 
 /** The HTTP status of SPEC §3 for an error; 415 for a body form the gateway does not take. */
 export const restStatusOf = (e: SendError) => (e instanceof UnsupportedMediaType ? e.httpStatus : httpStatusOf(e));
@@ -173,7 +171,7 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
   const openapi = fs.readFile(o.openapiFile, 'utf8').then((t) => JSON.parse(t) as unknown);
   openapi.catch(() => undefined); // reported when served
 
-  const memory = o.partMemory ?? new PartMemory(PART_MEMORY.total, PART_MEMORY.perRequest);
+  const memory = new PartMemory(PART_MEMORY.total, PART_MEMORY.perRequest);
 
   async function handle(ctx: Context, op: Op) {
     let form = declaredForm(ctx.request.type);

@@ -93,7 +93,8 @@ export function createEmailChannel(o: EmailOptions): Channel {
         }
       },
       async close() {
-        if (made) (await made).close();
+        // A transport is made with the first mail; none was, or its making failed: nothing to close.
+        (await made?.catch(() => undefined))?.close();
       },
     };
   }
