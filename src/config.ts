@@ -16,7 +16,7 @@ const url = (protocols: string[]) =>
 
 const Env = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(8080),
-  HOST: z.string().default('0.0.0.0'),
+  HOST: z.string().min(1).default('127.0.0.1'),
   DATABASE_URL: url(['postgres:', 'postgresql:']).optional(),
   DB_SCHEMA: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/, 'must be a lower-case SQL identifier').optional(),
   DB_POOL_MAX: int(10, 1),
@@ -136,7 +136,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     archiveDir: path.resolve(e.ARCHIVE_DIR ?? path.join(dataDir, 'archive')),
     printDir: path.resolve(e.PRINT_DIR ?? path.join(dataDir, 'outbox', 'post')),
     emailOutboxDir: path.join(dataDir, 'outbox', 'email'),
-    fixtures: e.FIXTURES ?? (e.DATABASE_URL ? 'none' : 'demo'),
+    // The demo client's key is in the README: it loads by itself only on the embedded default that writes .eml files.
+    fixtures: e.FIXTURES ?? (e.DATABASE_URL || e.SMTP_URL ? 'none' : 'demo'),
     certificate: { p12Path: e.CERT_P12_PATH ? path.resolve(e.CERT_P12_PATH) : undefined, passphrase: e.CERT_P12_PASSWORD },
     logLevel: e.LOG_LEVEL,
     limits: { maxAttachments: e.MAX_ATTACHMENTS, maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES },

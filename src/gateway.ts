@@ -108,6 +108,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (config.fixtures === 'demo' && !opts.prepared) {
     await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
     await installDemoSources(config.sourceDir, path.join(root, 'fixtures'));
+    log.warn('demo fixtures loaded: the demo client\'s key is public (README); set FIXTURES=none on a gateway others can reach');
   }
 
   const channels = createChannels(config, db);
@@ -194,8 +195,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       server!.listen(config.port, config.host, () => resolve());
     });
     const addr = server.address() as AddressInfo;
-    url = `http://127.0.0.1:${addr.port}`;
-    log.info({ url, embedded: db.embedded }, 'gateway ready');
+    // The address really bound, as the operator must know it; the url this process and its tests call is a local one.
+    const bound = `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}`;
+    const local = addr.address === '0.0.0.0' || addr.address === '::' ? (addr.family === 'IPv6' ? '[::1]' : '127.0.0.1') : bound.slice(0, bound.lastIndexOf(':'));
+    url = `http://${local}:${addr.port}`;
+    log.info({ listening: bound, url, embedded: db.embedded }, `gateway ready on http://${bound}`);
   }
 
   // The queue intake: the broker being away never blocks the start or the other intakes (SPEC §8).

@@ -19,7 +19,7 @@ describe('loadConfig', () => {
     const c = loadConfig({});
     const dataDir = path.resolve('./data');
     assert.equal(c.port, 8080);
-    assert.equal(c.host, '0.0.0.0');
+    assert.equal(c.host, '127.0.0.1');
     assert.equal(c.databaseUrl, undefined);
     assert.equal(c.fixtures, 'demo');
     assert.equal(c.dataDir, dataDir);
@@ -66,6 +66,9 @@ describe('loadConfig', () => {
     assert.equal(c.fixtures, 'none');
     assert.equal(loadConfig({ DATABASE_URL: 'postgresql://db/hammy', FIXTURES: 'demo' }).fixtures, 'demo');
     assert.equal(loadConfig({ FIXTURES: 'none' }).fixtures, 'none');
+    // The demo key is public: a gateway that sends real mail does not load it unless asked.
+    assert.equal(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525' }).fixtures, 'none');
+    assert.equal(loadConfig({ SMTP_URL: 'smtp://127.0.0.1:2525', FIXTURES: 'demo' }).fixtures, 'demo');
   });
 
   it('converts numbers, booleans and URLs', () => {

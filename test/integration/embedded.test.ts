@@ -3,6 +3,7 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import { simpleParser } from 'mailparser';
 import { eventually, fixture, tempDir } from '../helpers/gateway.js';
@@ -94,6 +95,41 @@ describe('embedded default (npm start with no configuration)', function () {
     const r = await postSoap(`http://127.0.0.1:${port}`, fixture('soap', 'sample1.xml'));
     assert.equal(r.code, 0);
     assert.ok(r.messageId! > 1, 'ids continue after the first run');
+  });
+
+  it('safe on a network by default: listens on 127.0.0.1 (logged as bound), and the demo client loads only without SMTP_URL', async () => {
+    const start = async (extra: Record<string, string>) => {
+      const port = await freePort();
+      let out = '';
+      child = spawn(process.execPath, [MAIN], { cwd: tempDir('hammy-defaults-'), env: cleanEnv({ PORT: String(port), AMQP_URL: 'off', ...extra }), stdio: ['ignore', 'pipe', 'pipe'] });
+      child.stdout!.on('data', (d) => (out += d));
+      child.stderr!.on('data', (d) => (out += d));
+      await eventually(async () => (await fetch(`http://127.0.0.1:${port}/health`).catch(() => undefined))?.status === 200, 40000, `health; output: ${out}`);
+      return { port, output: () => out };
+    };
+    const stop = async () => {
+      child!.kill('SIGTERM');
+      await new Promise((r) => child!.once('exit', r));
+    };
+    const first = await start({});
+    assert.match(first.output(), new RegExp(`gateway ready on http://127\\.0\\.0\\.1:${first.port}`));
+    assert.match(first.output(), /demo fixtures loaded/);
+    // Another address of this machine is not served.
+    const other = Object.values(os.networkInterfaces()).flat().find((i) => i && i.family === 'IPv4' && !i.internal);
+    if (other) {
+      const err = await fetch(`http://${other.address}:${first.port}/health`).then(() => undefined, (e) => e);
+      assert.ok(err, `the gateway answered on ${other.address}`);
+    }
+    const demo = await postSoap(`http://127.0.0.1:${first.port}`, fixture('soap', 'sample1.xml'));
+    assert.equal(demo.code, 0, demo.raw);
+    await stop();
+
+    // With a real SMTP server configured, the public demo key is not a way in.
+    const smtp = await start({ SMTP_URL: 'smtp://127.0.0.1:9' });
+    assert.doesNotMatch(smtp.output(), /demo fixtures loaded/);
+    const refused = await postSoap(`http://127.0.0.1:${smtp.port}`, fixture('soap', 'sample1.xml'));
+    assert.equal(refused.code, 2, refused.raw);
+    await stop();
   });
 
   it('a bad configuration value stops the start with a message naming the variable', () => {
