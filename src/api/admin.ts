@@ -1,6 +1,7 @@
 // Client management for operators (JSON:API), behind ADMIN_TOKEN: create with a generated key, change, rotate the key, disable.
 import { noNul } from '../core/send-request.js';
-import { createHash, createPublicKey, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createPublicKey } from 'node:crypto';
+import { generateKey as generateHashKey, tokenMatches } from '../core/secrets.js';
 import type Router from '@koa/router';
 import { z } from 'zod';
 import { JWT_ALGORITHMS } from '../core/auth.js';
@@ -13,14 +14,6 @@ import { JSONAPI } from './jsonapi.js';
 export const ADMIN_BASE = '/hammy/admin/v1';
 const CLIENTS = `${ADMIN_BASE}/clients`;
 
-/** 160 random bits as hex: a key nobody guesses, short enough for a header or a SOAP field. */
-export const generateHashKey = () => randomBytes(20).toString('hex');
-
-/** Equal tokens in constant time: both sides are hashed first, so neither length nor content leaks by timing. */
-export function tokenMatches(given: string, expected: string): boolean {
-  const digest = (s: string) => createHash('sha256').update(s).digest();
-  return timingSafeEqual(digest(given), digest(expected));
-}
 
 const pem = z.string().refine((v) => {
   try {
