@@ -1,6 +1,7 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
 import { clientOf } from './auth.js';
 import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
+import { dedupKeys, idempotencyKeyOf } from './dedup-keys.js';
 import { payloadHash } from './payload-hash.js';
 import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
@@ -198,20 +199,14 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   }
 
   const content = messageContent(client, req, channel, rendered, template);
-  const idempotencyKey = paramValue(req.params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey;
-  const keyed = req.requestId !== undefined || idempotencyKey !== undefined;
+  const keyed = req.requestId !== undefined || idempotencyKeyOf(req.params, ctx) !== undefined;
   // Only a key is ever compared with the fingerprint: without one there is nothing to hash.
   if (keyed) await Promise.all(req.attachments.map((a) => (a.content instanceof SpooledFile ? a.content.digest() : undefined)));
   // Held back before it is stored, not after: a client that gives up while waiting leaves nothing behind to double.
   await deps.admit?.();
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
-    {
-      payloadHash: keyed ? requestFingerprint(client.id, req, xml.data, channel) : '',
-      requestId: req.requestId,
-      idempotencyKey,
-      windowMs: deps.idempotencyWindowMs,
-    },
+    dedupKeys(req.params, ctx, { payloadHash: keyed ? requestFingerprint(client.id, req, xml.data, channel) : '', requestId: req.requestId, windowMs: deps.idempotencyWindowMs }),
   );
   if (!duplicate) {
     deps.onStored?.(messageId);

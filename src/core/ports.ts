@@ -81,6 +81,8 @@ export type DedupKeys = {
   payloadHash: string;
   requestId?: string;
   idempotencyKey?: string;
+  /** IntakeContext.delivery: claimed by a redelivery, taken over by a first delivery. */
+  delivery?: { key: string; redelivered: boolean };
   windowMs: number;
 };
 

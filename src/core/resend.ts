@@ -3,7 +3,8 @@ import type { AcceptDeps } from './accept.js';
 import { clientOf } from './auth.js';
 import { NotFound } from './errors.js';
 import { payloadHash } from './payload-hash.js';
-import { paramValue, type IntakeContext, type SendAnswer, type SendRequestInput } from './send-request.js';
+import { dedupKeys } from './dedup-keys.js';
+import { type IntakeContext, type SendAnswer, type SendRequestInput } from './send-request.js';
 import { validateResendRequest } from './validate.js';
 
 export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
@@ -32,7 +33,7 @@ export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, c
   await deps.admit?.();
   const { messageId, duplicate } = await deps.store.storeMessage(
     { ...content, intake: ctx.intake, origin: ctx.origin, issuer: ctx.issuer, correlationId: ctx.correlationId },
-    { payloadHash: fingerprint, requestId: req.requestId, idempotencyKey: paramValue(params, 'IDEMPOTENCY_KEY') ?? ctx.idempotencyKey, windowMs: deps.idempotencyWindowMs },
+    dedupKeys(params, ctx, { payloadHash: fingerprint, requestId: req.requestId, windowMs: deps.idempotencyWindowMs }),
   );
   if (!duplicate) deps.onStored?.(messageId);
   return { messageId, status: 0, params };

@@ -170,6 +170,11 @@ export type IntakeContext = {
   issuer?: string;
   /** REST `Idempotency-Key` header or AMQP `message_id`; the IDEMPOTENCY_KEY param is read from the request. */
   idempotencyKey?: string;
+  /**
+   * AMQP without message_id: a key made from the message itself. Its first delivery always stores (two identical
+   * messages are two requests) and leaves the key pointing at what it stored; a redelivery finds that (SPEC §8).
+   */
+  delivery?: { key: string; redelivered: boolean };
   /** The raw `Authorization` header (REST, AMQP), verified for clients with JWT settings (SPEC §3). */
   authorization?: string;
 };

@@ -220,6 +220,21 @@ async function claimKeys(trx: Knex.Transaction, clientId: number, messageId: num
       throw new DuplicateFound(first.message_id);
     }
   }
+  if (k.delivery) {
+    // A first delivery takes the key over (an identical message is a new request); a redelivery finds its first storing.
+    const claimed = await trx.raw(
+      `insert into idempotency_keys (client_id, key, payload_hash, message_id) values (?, ?, '', ?)
+       on conflict (client_id, key) do update
+         set message_id = excluded.message_id, created_at = excluded.created_at
+         where not ?::boolean or idempotency_keys.created_at < now() - (? * interval '1 millisecond')
+       returning message_id`,
+      [clientId, k.delivery.key, messageId, k.delivery.redelivered, windowMs],
+    );
+    if (claimed.rows.length === 0) {
+      const first = await trx('idempotency_keys').where({ client_id: clientId, key: k.delivery.key }).first();
+      throw new DuplicateFound(first.message_id);
+    }
+  }
   if (k.requestId) {
     const claimed = await trx.raw(
       `insert into request_keys (client_id, request_id, payload_hash, message_id) values (?, ?, ?, ?)
@@ -339,7 +354,7 @@ export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore
     },
 
     async storeMessage(m: NewMessage, keys: DedupKeys): Promise<StoreResult> {
-      if (m.attachments.length === 0 && !keys.requestId) {
+      if (m.attachments.length === 0 && !keys.requestId && !keys.delivery) {
         const messageId = await insertHot({ m, keys });
         if (messageId !== undefined) return { messageId, duplicate: false };
         // The key was already taken: the transactional path answers with the first message, or the conflict.

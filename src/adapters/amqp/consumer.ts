@@ -1,5 +1,5 @@
 // AMQP intake (SPEC §8): consume the request queue, answer on reply_to, ack only after the answer is confirmed.
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import * as amqp from 'amqplib';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
@@ -36,7 +36,21 @@ function header(headers: Record<string, unknown> | undefined, name: string): str
   return v === undefined || v === null ? undefined : Buffer.isBuffer(v) ? v.toString('utf8') : String(v);
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Headers the broker or this intake add on the way (dead-lettering, our retries): not part of what the producer sent. */
+const ADDED_HEADER = /^(x-death|x-first-death-|x-last-death-|x-hammy-)/i;
+
+/**
+ * The key a message is found again by: its message_id, else a digest of the message itself (body and the
+ * properties a producer sets). A broker redelivery and our own delayed retry carry the same body and properties,
+ * so the items a failed attempt stored are found again instead of being stored twice (SPEC §8).
+ */
+export function deliveryKey(msg: Pick<ConsumeMessage, 'content' | 'properties'>): string {
+  const p = msg.properties;
+  if (p.messageId) return String(p.messageId);
+  const headers = Object.entries(p.headers ?? {}).filter(([k]) => !ADDED_HEADER.test(k)).sort(([a], [b]) => (a < b ? -1 : 1));
+  const h = createHash('sha256').update(JSON.stringify([p.contentType, p.contentEncoding, p.correlationId, p.replyTo, p.timestamp, p.type, p.appId, headers]));
+  return `amqp-message:${h.update(msg.content).digest('base64url')}`;
+}
 
 /** Publishes and waits for the broker's confirm: only then is the request acknowledged (SPEC §8). */
 function publishConfirmed(ch: ConfirmChannel, exchange: string, routingKey: string, body: Buffer, opts: Options.Publish): Promise<void> {
@@ -47,6 +61,9 @@ function publishConfirmed(ch: ConfirmChannel, exchange: string, routingKey: stri
 
 export async function startAmqpIntake(o: AmqpOptions) {
   const dlq = `${o.queue}.dead`;
+  // One delay queue per back-off step (a queue-wide TTL: per-message TTLs expire only at the head of a queue).
+  const delayOf = (attempt: number) => o.retryDelayMs * attempt;
+  const retryQueue = (attempt: number) => `${o.queue}.retry.${delayOf(attempt)}ms`;
   const inflight = new Set<Promise<void>>();
   let state: AmqpState = 'connecting';
   let current: { ch: ConfirmChannel; tag: string } | undefined;
@@ -65,13 +82,18 @@ export async function startAmqpIntake(o: AmqpOptions) {
       if (!form) throw new ValidationError([{ code: 1, field: 'content_type', text: `content_type must be application/xml, application/json or application/vnd.api+json, got ${JSON.stringify(p.contentType ?? null)}` }]);
       const parsed = readRequest(method, form, decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes));
       const run = method === 'Send_V2_Send' ? o.send : o.resend;
+      const key = deliveryKey(msg);
+      // Broker redelivery, or our own retry from a delay queue.
+      const redelivered = msg.fields.redelivered || header(p.headers, ATTEMPTS_HEADER) !== undefined;
+      const itemKey = (k: string, i: number) => (parsed.batch ? `${k}#${i}` : k);
       const answers: Answer[] = [];
       for (const [i, item] of parsed.items.entries()) {
         const ctx: IntakeContext = {
           intake: 'amqp',
           correlationId: typeof p.correlationId === 'string' && p.correlationId ? p.correlationId : randomUUID(),
-          // message_id is the strict key (SPEC §6): a redelivered message finds the stored one.
-          idempotencyKey: p.messageId ? (parsed.batch ? `${p.messageId}#${i}` : String(p.messageId)) : undefined,
+          // message_id is the strict key (SPEC §6); without it the message itself is (deliveryKey). Either way a
+          // redelivered message finds what it stored, each item of a batch under its own key.
+          ...(p.messageId ? { idempotencyKey: itemKey(key, i) } : { delivery: { key: itemKey(key, i), redelivered } }),
           origin: header(p.headers, 'X-Origin'),
           issuer: header(p.headers, 'X-Issuer'),
           authorization: header(p.headers, 'Authorization'),
@@ -99,7 +121,8 @@ export async function startAmqpIntake(o: AmqpOptions) {
 
   const propsOf = (msg: ConsumeMessage): Options.Publish => {
     const p = msg.properties;
-    return { contentType: p.contentType, contentEncoding: p.contentEncoding, correlationId: p.correlationId, messageId: p.messageId, replyTo: p.replyTo, headers: p.headers };
+    // Every property deliveryKey reads is carried over, so a retried copy keeps its key.
+    return { contentType: p.contentType, contentEncoding: p.contentEncoding, correlationId: p.correlationId, messageId: p.messageId, replyTo: p.replyTo, headers: p.headers, timestamp: p.timestamp, type: p.type, appId: p.appId };
   };
 
   async function reply(ch: ConfirmChannel, msg: ConsumeMessage, body: string, form: BodyForm) {
@@ -123,8 +146,8 @@ export async function startAmqpIntake(o: AmqpOptions) {
         const attempts = Number(header(p.headers, ATTEMPTS_HEADER) ?? 0) + 1;
         log().warn({ err: e, attempts }, 'request could not be processed now');
         if (attempts < o.maxAttempts) {
-          await sleep(o.retryDelayMs * attempts);
-          await publishConfirmed(ch, '', o.queue, msg.content, { ...propsOf(msg), headers: { ...(p.headers ?? {}), [ATTEMPTS_HEADER]: attempts } });
+          // Parked in a delay queue whose TTL dead-letters it back to the request queue: no prefetch slot is held meanwhile.
+          await publishConfirmed(ch, '', retryQueue(attempts), msg.content, { ...propsOf(msg), headers: { ...(p.headers ?? {}), [ATTEMPTS_HEADER]: attempts } });
           ch.ack(msg);
           return;
         }
@@ -164,6 +187,10 @@ export async function startAmqpIntake(o: AmqpOptions) {
         await ch.prefetch(o.prefetch);
         await ch.assertQueue(o.queue, { durable: true });
         await ch.assertQueue(dlq, { durable: true });
+        for (let attempt = 1; attempt < o.maxAttempts; attempt++) {
+          const args = { 'x-message-ttl': delayOf(attempt), 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': o.queue };
+          await ch.assertQueue(retryQueue(attempt), { durable: true, arguments: args });
+        }
         await ch.assertExchange(o.replyExchange, 'direct', { durable: true });
         if (stopping) return;
         const { consumerTag } = await ch.consume(o.queue, (msg: ConsumeMessage | null) => {
