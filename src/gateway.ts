@@ -174,8 +174,12 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
+        // Ready to take requests: the database answers and every configured intake consumes (HTTP listens, or this
+        // would not run), so a client that checks readiness and then publishes is never refused.
+        const consuming = config.amqpUrl === 'off' || amqpIntake?.state() === 'consuming';
         return {
           ready: database === 'up',
+          accepting: database === 'up' && consuming,
           parts: {
             database: { state: database, kind: db.embedded ? 'embedded PGlite' : 'PostgreSQL' },
             worker: deliveryThread ? `${deliveryThread.state()} on its own thread` : worker ? 'running' : 'off',

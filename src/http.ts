@@ -14,7 +14,8 @@ export type HttpDeps = {
   log: Logger;
   soap: SoapAdapter;
   maxRequestBytes: number;
-  health: () => Promise<{ ready: boolean; parts: Record<string, unknown> }>;
+  /** ready: the database answers (GET /health); accepting: and every configured intake consumes (/health/ready). */
+  health: () => Promise<{ ready: boolean; accepting: boolean; parts: Record<string, unknown> }>;
   /** The read APIs (portal, documents, …) register their routes here. */
   routes: ((router: Router<State>) => void)[];
 };
@@ -61,6 +62,16 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
     const h = await d.health();
     ctx.status = h.ready ? 200 : 503;
     ctx.body = { status: h.ready ? 'ready' : 'not ready', parts: h.parts };
+  });
+  // Liveness: the process answers (restart it if not); it asks nothing of the database or the broker.
+  router.get('/health/live', (ctx) => {
+    ctx.body = { status: 'live' };
+  });
+  // Readiness: route traffic here only when every configured intake takes requests.
+  router.get('/health/ready', async (ctx) => {
+    const h = await d.health();
+    ctx.status = h.accepting ? 200 : 503;
+    ctx.body = { status: h.accepting ? 'ready' : 'not ready', parts: h.parts };
   });
 
   const soapPaths = ['/hammy/soap/send/v2', '/hammy/soap/send/v1'];

@@ -22,10 +22,9 @@ describe('AMQP intake', function () {
     queue = `test.send.${randomBytes(4).toString('hex')}`;
     gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue, AMQP_MAX_ATTEMPTS: '2', AMQP_RETRY_DELAY_MS: '50', AMQP_REPLY_EXCHANGE: `${queue}.reply` });
     producer = await Producer.open();
-    await eventually(async () => {
-      const h = await (await fetch(`${gw.url}/health`)).json();
-      return h.parts.amqp.state === 'consuming';
-    }, 15000, 'amqp consuming');
+    // Readiness is the check a producer makes before it publishes: once 200, the queue is consumed.
+    await eventually(async () => (await fetch(`${gw.url}/health/ready`)).status === 200, 15000, 'ready');
+    assert.equal((await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state, 'consuming');
   });
   after(async () => {
     await producer?.ch.deleteQueue(queue).catch(() => undefined);
@@ -317,8 +316,15 @@ describe('AMQP intake with the broker away', function () {
   it('SOAP keeps working and /health shows the queue intake reconnecting', async () => {
     const gw = await startTestGateway({ AMQP_URL: 'amqp://guest:guest@127.0.0.1:1', AMQP_QUEUE: 'never' });
     try {
-      const h = await (await fetch(`${gw.url}/health`)).json();
-      assert.notEqual(h.parts.amqp.state, 'consuming');
+      const health = await fetch(`${gw.url}/health`);
+      assert.equal(health.status, 200, 'the database answers: /health stays 200 as before');
+      assert.notEqual((await health.json()).parts.amqp.state, 'consuming');
+      // Readiness means every configured intake takes requests: the queue intake does not, so not ready.
+      const ready = await fetch(`${gw.url}/health/ready`);
+      assert.equal(ready.status, 503);
+      assert.equal((await ready.json()).status, 'not ready');
+      const live = await fetch(`${gw.url}/health/live`);
+      assert.equal(live.status, 200);
       const r = await postSoap(gw.url, fixture('soap', 'sample1.xml'));
       assert.equal(r.code, 0);
     } finally {
