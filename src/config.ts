@@ -44,6 +44,8 @@ const Env = z.object({
   MAX_ATTACHMENTS: int(10, 0),
   MAX_ATTACHMENT_BYTES: int(10 * 1024 * 1024, 1),
   MAX_REQUEST_BYTES: int(150 * 1024 * 1024, 1024),
+  RENDER_MAX_BYTES: int(4 * 1024 * 1024, 1024),
+  RENDER_MAX_MS: int(150, 1),
   IDEMPOTENCY_WINDOW_HOURS: z.coerce.number().positive().default(24),
   WORKER: bool.default(true),
   WORKER_THREAD: z.union([z.literal('auto'), bool]).default('auto'),
@@ -82,6 +84,8 @@ export type Config = {
   certificate: { p12Path?: string; passphrase?: string };
   logLevel: z.infer<typeof Env>['LOG_LEVEL'];
   limits: { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
+  /** Rendering bounds: the most text one part may have, the longest one render may take. */
+  render: { maxBytes: number; maxMs: number };
   idempotencyWindowMs: number;
   /** thread: deliver on a worker thread of the gateway process (auto: when a PostgreSQL server is configured and there is more than one CPU). */
   worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
@@ -141,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     certificate: { p12Path: e.CERT_P12_PATH ? path.resolve(e.CERT_P12_PATH) : undefined, passphrase: e.CERT_P12_PASSWORD },
     logLevel: e.LOG_LEVEL,
     limits: { maxAttachments: e.MAX_ATTACHMENTS, maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES },
+    render: { maxBytes: e.RENDER_MAX_BYTES, maxMs: e.RENDER_MAX_MS },
     idempotencyWindowMs: e.IDEMPOTENCY_WINDOW_HOURS * 3600_000,
     worker: {
       enabled: e.WORKER,

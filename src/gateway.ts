@@ -147,6 +147,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
+    render: config.render,
     onStored: () => (worker ?? deliveryThread)?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };
@@ -168,7 +169,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
-        (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed)),
+        (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed), config.render),
         (r) => metricsRoute(r, metrics),
         ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed))] : []),
       ],

@@ -2,6 +2,7 @@
 import type Router from '@koa/router';
 import { NotFound, ValidationError } from '../core/errors.js';
 import type { SendStore } from '../core/ports.js';
+import type { RenderBounds } from '../core/render-budget.js';
 import { checkTemplateVersion, previewTemplate } from '../core/templates.js';
 import type { TemplateRow, TemplateStore } from '../store/templates.js';
 import { readAttributes } from './body.js';
@@ -38,7 +39,7 @@ function versionOf(raw: string | undefined, messageType: string): number {
   return v;
 }
 
-export function templateRoutes(router: Router<any>, sendStore: SendStore, templates: TemplateStore) {
+export function templateRoutes(router: Router<any>, sendStore: SendStore, templates: TemplateStore, renderBounds?: RenderBounds) {
   const caller = callerOf(sendStore);
 
   router.get(TEMPLATES, async (ctx) => {
@@ -91,7 +92,7 @@ export function templateRoutes(router: Router<any>, sendStore: SendStore, templa
     const { messageType } = ctx.params as { messageType: string };
     const version = ctx.params.version === undefined ? undefined : versionOf(ctx.params.version, messageType);
     const input = await readAttributes(ctx, ['templatePreviews', 'sendRequest', 'sendRequests']);
-    const { template, rendered } = await previewTemplate(sendStore, client, messageType, version, input);
+    const { template, rendered } = await previewTemplate(sendStore, client, messageType, version, input, renderBounds);
     ctx.type = JSONAPI;
     ctx.body = {
       data: {

@@ -4,6 +4,7 @@ import { AttachmentError, limitIssue, ValidationError, type Issue } from './erro
 import { dedupKeys, idempotencyKeyOf } from './dedup-keys.js';
 import { payloadHash } from './payload-hash.js';
 import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
+import type { RenderBounds } from './render-budget.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
 import {
   paramValue,
@@ -26,6 +27,8 @@ export type AcceptDeps = {
   sources: FileSources;
   limits: Limits;
   idempotencyWindowMs: number;
+  /** Rendering bounds (default: DEFAULT_RENDER_BOUNDS). */
+  render?: RenderBounds;
   /** Resolves when a request may be stored (intake flow control holds it back while delivery lags far behind). */
   admit?: () => Promise<void>;
   /** Called after a new message is committed, to wake the delivery worker. */
@@ -192,7 +195,7 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   if (docIssues.length) throw new AttachmentError(docIssues);
 
   const rendered: Rendered = template
-    ? renderTemplate(template, templateData(req, xml.data))
+    ? renderTemplate(template, templateData(req, xml.data), deps.render)
     : { subject: req.mailSubject ?? '', text: req.mailBody ?? null, html: req.mailHtmlBody ?? null };
   if (paramValue(req.params, 'DRY_RUN')?.toLowerCase() === 'true') {
     return { status: 0, params: dryRunParams(req.params, channel, rendered) };

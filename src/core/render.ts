@@ -2,6 +2,7 @@
 import { createRequire } from 'node:module';
 import type Handlebars from 'handlebars';
 import { TemplateError } from './errors.js';
+import { DEFAULT_RENDER_BOUNDS, meterEngine, RenderBudget, RenderOverBound, withBudget, type RenderBounds } from './render-budget.js';
 import type { SendRequest } from './send-request.js';
 import type { XmlObject } from './xml-data.js';
 
@@ -28,17 +29,21 @@ const handlebars = () => {
   if (!engine) {
     const lib = require('handlebars') as typeof Handlebars;
     engine = { lib, hb: lib.create() };
+    meterEngine(engine.hb);
   }
   return engine;
 };
 
-/** Compiles a template source; a syntax error names the part and the engine's line. */
-export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' | 'htmlBody'>): Compiled {
+/**
+ * Compiles a template source; a syntax error names the part and the engine's line. Unchecked (a stored
+ * version, checked when it was added), the engine compiles at first use only, and once, not twice.
+ */
+export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' | 'htmlBody'>, check = true): Compiled {
   const one = (src: string, part: string, escape: boolean) => {
     try {
       const { hb } = handlebars();
       const fn = hb.compile(src, { strict: true, noEscape: !escape });
-      hb.precompile(src, { strict: true }); // surfaces syntax errors now, not at first use
+      if (check) hb.precompile(src, { strict: true }); // surfaces syntax errors now, not at first use
       return fn;
     } catch (e) {
       throw new TemplateError(`template ${part} does not compile: ${(e as Error).message}`, 'messageType');
@@ -62,24 +67,53 @@ export function templateData(req: SendRequest, xml: XmlObject): Record<string, u
   return { ...fields, ...props, ...xml };
 }
 
-export function renderTemplate(t: TemplateVersion, data: Record<string, unknown>): Rendered {
+/** Renders every part within the bounds (time: the whole render; size: each part); over them is code 3. */
+export function renderTemplate(t: TemplateVersion, data: Record<string, unknown>, bounds: RenderBounds = DEFAULT_RENDER_BOUNDS): Rendered {
   const hit = cache.get(t.id);
   let c = hit && hit.subject === t.subject && hit.textBody === t.textBody && hit.htmlBody === t.htmlBody ? hit.compiled : undefined;
   if (!c) {
-    c = compileTemplate(t);
+    c = compileTemplate(t, false);
+    warm(c, bounds);
     cache.set(t.id, { subject: t.subject, textBody: t.textBody, htmlBody: t.htmlBody, compiled: c });
   }
+  const deadline = performance.now() + bounds.maxMs;
   const run = (fn: HandlebarsTemplateDelegate | undefined, part: string) => {
     if (!fn) return null;
+    const budget = new RenderBudget(bounds, deadline);
     try {
-      return fn(data);
+      return withBudget(budget, () => budget.finish(fn(data)));
     } catch (e) {
+      const over = overBound(e);
+      if (over) throw new TemplateError(`template ${t.messageType} v${t.version} (${part}) is over the render bound (${over})`, 'xmlData');
       const m = /"([^"]+)" not defined/.exec((e as Error).message);
       const what = m ? `the variable ${variableAt(sourceOf(t, part), e) ?? m[1]}` : (e as Error).message;
       throw new TemplateError(`template ${t.messageType} v${t.version} (${part}) needs ${what}, which the request does not provide`, 'xmlData');
     }
   };
   return { subject: run(c.subject, 'subject')!.trim(), text: run(c.text, 'text'), html: run(c.html, 'html') };
+}
+
+/**
+ * The engine compiles a template at its first call: a first call without data does it (and stops at the first
+ * variable), so compiling, which takes long for a large template, is not charged to a render's time bound.
+ */
+function warm(c: Compiled, bounds: RenderBounds) {
+  for (const fn of [c.subject, c.text, c.html]) {
+    if (!fn) continue;
+    const budget = new RenderBudget(bounds, performance.now() + bounds.maxMs);
+    try {
+      withBudget(budget, () => fn({}));
+    } catch {
+      // expected: the data is missing; a real error shows when the part is rendered
+    }
+  }
+}
+
+/** A bound that was hit, or the engine running out of string length or stack on the way to one. */
+function overBound(e: unknown): string | undefined {
+  if (e instanceof RenderOverBound) return `${e.bound}: ${e.detail}`;
+  if (e instanceof RangeError) return /stack/i.test(e.message) ? 'depth: it nests too deeply' : 'output size: the text is too large';
+  return undefined;
 }
 
 const sourceOf = (t: TemplateVersion, part: string) => (part === 'subject' ? t.subject : part === 'text' ? t.textBody : t.htmlBody) ?? '';

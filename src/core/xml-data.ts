@@ -2,7 +2,25 @@
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import type { Issue } from './errors.js';
 
+/**
+ * Bounds of every XML a caller sends (xmlData, SOAP envelopes, AMQP XML bodies): parsing takes time per
+ * element and, in places, stack per level, so past these a request is refused (code 1), never half-parsed.
+ */
+export const XML_BOUNDS = { maxDepth: 100, maxElements: 20_000 };
+
+/** Elements in a text: every `<` that opens a tag (inside comments and CDATA too: an upper bound). */
+export function countElements(xml: string, stopAfter = Infinity): number {
+  const opening = /<[^\s<>/!?]/g;
+  let n = 0;
+  while (n <= stopAfter && opening.exec(xml)) n++;
+  return n;
+}
+
+export const depthIssue = (field: string): Issue => ({ code: 1, field, text: `${field} nests elements deeper than ${XML_BOUNDS.maxDepth} levels` });
+export const countIssue = (field: string): Issue => ({ code: 1, field, text: `${field} has more than ${XML_BOUNDS.maxElements} elements` });
+
 const options = {
+  maxNestedTags: XML_BOUNDS.maxDepth,
   ignoreAttributes: true,
   parseTagValue: false,
   trimValues: true,
@@ -28,6 +46,7 @@ export function parseXmlData(xml: string | undefined, field = 'xmlData'): { data
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) {
     return { data: {}, issues: [{ code: 1, field, text: `${field} must not contain DOCTYPE or entity declarations` }] };
   }
+  if (countElements(xml, XML_BOUNDS.maxElements) > XML_BOUNDS.maxElements) return { data: {}, issues: [countIssue(field)] };
   const valid = XMLValidator.validate(xml);
   if (valid !== true) {
     const e = valid.err;
@@ -37,6 +56,7 @@ export function parseXmlData(xml: string | undefined, field = 'xmlData'): { data
   try {
     data = (xml.includes('&') ? parser : plainParser).parse(xml) as XmlObject;
   } catch (e) {
+    if ((e as Error).message === 'Maximum nested tags exceeded') return { data: {}, issues: [depthIssue(field)] };
     // e.g. an element named __proto__ or constructor, which the parser refuses: the caller's mistake, not ours.
     return { data: {}, issues: [{ code: 1, field, text: `${field} cannot be used as template data: ${(e as Error).message}` }] };
   }

@@ -234,3 +234,58 @@ describe('renderTemplate: caching', () => {
     assert.equal(renderTemplate(first, { x: 1 }).subject, 'first 1');
   });
 });
+
+describe('renderTemplate: bounds (one render cannot stall the process)', () => {
+  const overBound = (t: TemplateVersion, data: Record<string, unknown>, bounds: { maxBytes: number; maxMs: number }) => {
+    try {
+      renderTemplate(t, data, bounds);
+    } catch (e) {
+      assert.ok(e instanceof TemplateError, `expected TemplateError, got ${String(e)}`);
+      return e;
+    }
+    return assert.fail('expected the render to be over its bound');
+  };
+  const list = (n: number) => Array.from({ length: n }, (_, i) => `item ${i}`);
+
+  it('nested each past the time bound: code 3 naming the template, the part and the bound', () => {
+    const t = template('s', '{{#each a}}{{#each ../a}}{{#each ../a}}{{#each ../a}}<p>{{this}}</p>{{/each}}{{/each}}{{/each}}{{/each}}', null, { messageType: 'NEST.EACH', version: 3 });
+    const e = overBound(t, { a: list(60) }, { maxBytes: 1024 ** 3, maxMs: 20 });
+    assert.equal(e.status, 3);
+    assert.equal(e.issues[0]!.field, 'xmlData');
+    assert.equal(e.issues[0]!.text, 'template NEST.EACH v3 (text) is over the render bound (time: it took longer than 20 ms)');
+  });
+
+  it('nested each past the size bound: the block bodies are counted as they finish', () => {
+    const t = template('s', null, '{{#each a}}{{#each ../a}}<p>{{this}}</p>{{/each}}{{/each}}');
+    const e = overBound(t, { a: list(300) }, { maxBytes: 100_000, maxMs: 60_000 });
+    assert.match(e.issues[0]!.text, /\(html\) is over the render bound \(output size: it makes more than 100000 bytes of text\)$/);
+  });
+
+  it('many {{x}} of a large value in one body is over the size bound without building the text', () => {
+    const t = template('{{x}}'.repeat(500), '{{{x}}}'.repeat(500), '{{x}}'.repeat(500));
+    const e = overBound(t, { x: 'a<'.repeat(50_000) }, { maxBytes: 1_000_000, maxMs: 60_000 });
+    assert.match(e.issues[0]!.text, /\(subject\) is over the render bound \(output size/);
+  });
+
+  it('partials that call each other many times, or themselves for ever, are bounded', () => {
+    const inline = (name: string, body: string) => `{{#*inline "${name}"}}${body}{{/inline}}`;
+    const bomb = template('s', inline('a', 'x'.repeat(1000)) + inline('b', '{{> a}}'.repeat(300)) + inline('c', '{{> b}}'.repeat(300)) + '{{> c}}');
+    assert.match(overBound(bomb, {}, { maxBytes: 1_000_000, maxMs: 60_000 }).issues[0]!.text, /\(text\) is over the render bound \(output size/);
+    const forever = template('s', inline('r', 'a{{> r}}') + '{{> r}}');
+    assert.match(overBound(forever, {}, { maxBytes: 1_000_000, maxMs: 60_000 }).issues[0]!.text, /\(text\) is over the render bound/);
+  });
+
+  it('the finished text is measured in UTF-8 bytes', () => {
+    const t = template('s', '{{x}}');
+    assert.equal(renderTemplate(t, { x: 'é'.repeat(600) }, { maxBytes: 1200, maxMs: 60_000 }).text, 'é'.repeat(600));
+    assert.match(overBound(t, { x: 'é'.repeat(601) }, { maxBytes: 1200, maxMs: 60_000 }).issues[0]!.text, /output size/);
+  });
+
+  it('a 1,000-row table renders whole within the default bounds, as before', () => {
+    const t = template('{{DATA.title}}', null, '<table>{{#each DATA.row}}<tr><td>{{@index}}</td><td>{{name}}</td><td>{{amount}}</td></tr>{{/each}}</table>');
+    const row = Array.from({ length: 1000 }, (_, i) => ({ name: `name ${i} & co`, amount: String(i * 7) }));
+    const r = renderTemplate(t, { DATA: { title: 'Rows', row } });
+    assert.equal(r.html!.match(/<tr>/g)!.length, 1000);
+    assert.ok(r.html!.includes('<tr><td>999</td><td>name 999 &amp; co</td><td>6993</td></tr>'));
+  });
+});

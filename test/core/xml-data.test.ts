@@ -106,3 +106,15 @@ describe('parseXmlData', () => {
     assert.equal(r.issues[0]?.field, 'xmlData');
   });
 });
+
+describe('parseXmlData: bounds', () => {
+  it('deeper than 100 levels is code 1 on the field, not a crash', () => {
+    const at = (n: number) => '<DATA>' + '<a>'.repeat(n) + 'x' + '</a>'.repeat(n) + '</DATA>';
+    assert.deepEqual(parseXmlData(at(99)).issues, []);
+    assert.deepEqual(parseXmlData(at(5000), 'body').issues, [{ code: 1, field: 'body', text: 'body nests elements deeper than 100 levels' }]);
+  });
+  it('more than 20,000 elements is code 1, refused before it is parsed', () => {
+    assert.deepEqual(parseXmlData('<DATA>' + '<a>x</a>'.repeat(19_999) + '</DATA>').issues, []);
+    assert.deepEqual(parseXmlData('<DATA>' + '<a/>'.repeat(100_000) + '</DATA>').issues, [{ code: 1, field: 'xmlData', text: 'xmlData has more than 20000 elements' }]);
+  });
+});

@@ -4,7 +4,8 @@ import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AttachmentError, limitIssue, SendError, ValidationError } from '../../core/errors.js';
 import type { Param, SendRequestInput } from '../../core/send-request.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, sendInputFromJson, sendInputsFromJsonApi, type Answer } from '../forms/json.js';
-import { isObj, resendInputFromXml, sendInputFromXml } from '../forms/xml-request.js';
+import { countElements, XML_BOUNDS } from '../../core/xml-data.js';
+import { isObj, resendInputFromXml, sendInputFromXml, withoutXmlData } from '../forms/xml-request.js';
 
 export type Method = 'Send_V2_Send' | 'Send_V2_Resend';
 export const METHODS: Method[] = ['Send_V2_Send', 'Send_V2_Resend'];
@@ -57,10 +58,14 @@ const xmlParser = new XMLParser({
   removeNSPrefix: true,
   // xmlData stays the caller's XML text, as the REST and JSON forms carry it.
   stopNodes: ['*.xmlData'],
+  maxNestedTags: XML_BOUNDS.maxDepth,
 });
 
 function parseXml(text: string): Record<string, unknown> {
   if (/<!DOCTYPE|<!ENTITY/i.test(text)) throw unreadable('DOCTYPE and entity declarations are not allowed');
+  // Bounded before it is parsed; xmlData's own elements are xmlData's bound, checked when it is parsed.
+  const max = XML_BOUNDS.maxElements;
+  if (countElements(text, max) > max && countElements(withoutXmlData(text), max) > max) throw unreadable(`the body has more than ${max} elements`);
   const valid = XMLValidator.validate(text);
   if (valid !== true) throw unreadable(`the body is not well-formed XML (line ${valid.err.line}, column ${valid.err.col})`);
   return xmlParser.parse(text) as Record<string, unknown>;

@@ -35,3 +35,14 @@ export function sendInputFromXml(request: Obj, xmlData: string | undefined): Sen
 export function resendInputFromXml(request: Obj): SendRequestInput {
   return { ...clean(request), params: list(request.params, 'param')?.map(clean) };
 }
+
+/** The XML with its xmlData element emptied: from the first opening xmlData tag to the last closing one. */
+export function withoutXmlData(body: string): string {
+  const open = /<(?:[\w.-]+:)?xmlData(?:\s[^>]*)?>/.exec(body);
+  if (!open) return body;
+  const closing = /<\/(?:[\w.-]+:)?xmlData\s*>/g;
+  let last: RegExpExecArray | null = null;
+  for (let m = closing.exec(body); m; m = closing.exec(body)) last = m;
+  if (!last || last.index < open.index) return body;
+  return body.slice(0, open.index + open[0].length) + body.slice(last.index);
+}

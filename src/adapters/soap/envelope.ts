@@ -1,11 +1,14 @@
 // Checks that a body is a readable SOAP 1.1 request for a known operation before node-soap sees it (SPEC §2, STYLE §7).
 import { SaxesParser } from 'saxes';
+import { countIssue, depthIssue, XML_BOUNDS } from '../../core/xml-data.js';
+import type { Issue } from '../../core/errors.js';
 
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SEND_NS = 'http://send.api.hammy.dbx.hu/';
 export const OPERATIONS = ['sendMail', 'resendMail'] as const;
 
-export type EnvelopeCheck = { ok: true; operation: (typeof OPERATIONS)[number] } | { ok: false; reason: string };
+/** xmlDataIssue: the envelope is readable, but its xmlData is beyond the XML bounds (answered as code 1). */
+export type EnvelopeCheck = { ok: true; operation: (typeof OPERATIONS)[number]; xmlDataIssue?: Issue } | { ok: false; reason: string };
 
 function split(qname: string): [prefix: string, local: string] {
   const i = qname.indexOf(':');
@@ -34,11 +37,23 @@ function outline(xml: string, position = false) {
     bodies: [] as { name: string; attributes: Attributes; children: number }[],
     ops: [] as { name: string; attributes: Attributes }[],
     error: undefined as string | undefined,
+    // The bounds, kept apart for the caller's template data (xmlData) and the rest of the envelope.
+    outside: { elements: 0, depth: 0 },
+    xmlData: { elements: 0, depth: 0 },
   };
   let depth = 0;
   let inBody = false;
+  let xmlDataAt = 0; // depth of the open xmlData element, 0 outside it
   parser.on('opentag', (t) => {
     depth++;
+    if (xmlDataAt) {
+      found.xmlData.elements++;
+      found.xmlData.depth = Math.max(found.xmlData.depth, depth - xmlDataAt);
+    } else {
+      found.outside.elements++;
+      found.outside.depth = Math.max(found.outside.depth, depth);
+      if (depth > 3 && inBody && split(t.name)[1] === 'xmlData') xmlDataAt = depth;
+    }
     const attributes = t.attributes as Attributes;
     if (depth === 1) found.roots.push({ name: t.name, attributes });
     else if (depth === 2) {
@@ -51,6 +66,7 @@ function outline(xml: string, position = false) {
   });
   parser.on('closetag', () => {
     if (depth === 2) inBody = false;
+    if (depth === xmlDataAt) xmlDataAt = 0;
     depth--;
   });
   try {
@@ -84,7 +100,12 @@ export function checkEnvelope(xml: string): EnvelopeCheck {
   if (opNs !== SEND_NS || !(OPERATIONS as readonly string[]).includes(opLocal)) {
     return { ok: false, reason: `unknown operation {${opNs ?? ''}}${opLocal}` };
   }
-  return { ok: true, operation: opLocal as (typeof OPERATIONS)[number] };
+  // The envelope's own outline (SOAP elements, request fields, attachment lists) has a depth of 6 or 7.
+  if (doc.outside.depth > XML_BOUNDS.maxDepth) return { ok: false, reason: `the request nests elements deeper than ${XML_BOUNDS.maxDepth} levels` };
+  if (doc.outside.elements > XML_BOUNDS.maxElements) return { ok: false, reason: `the request has more than ${XML_BOUNDS.maxElements} elements` };
+  const xmlDataIssue =
+    doc.xmlData.depth > XML_BOUNDS.maxDepth ? depthIssue('xmlData') : doc.xmlData.elements > XML_BOUNDS.maxElements ? countIssue('xmlData') : undefined;
+  return { ok: true, operation: opLocal as (typeof OPERATIONS)[number], ...(xmlDataIssue ? { xmlDataIssue } : {}) };
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');

@@ -2,9 +2,10 @@
 import fs from 'node:fs';
 import * as soap from 'soap';
 import type { Logger } from 'pino';
-import { toSendError } from '../../core/errors.js';
+import { toSendError, ValidationError, type Issue } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import { checkEnvelope, faultXml } from './envelope.js';
+import { withoutXmlData } from '../forms/xml-request.js';
 import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
 
 export type SoapOperations = {
@@ -18,6 +19,10 @@ const CORRELATION_HEADER = 'x-correlation-id';
 // Ints, longs and booleans reach us as written, so the core reports a bad value with its field instead of
 // node-soap silently turning "abc" into null or "yes" into false.
 const raw = (t: string) => t;
+// node-soap hands our headers object to the operation as it is: an xmlData over the bounds rides on it under a
+// key no caller can send.
+const XML_DATA_ISSUE = Symbol('xmlDataIssue');
+type Headers = Record<string, string> & { [XML_DATA_ISSUE]?: Issue };
 
 export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, log: Logger) {
   const wsdlXml = fs.readFileSync(wsdlPath, 'utf8');
@@ -31,8 +36,10 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
   // Service methods never throw: a business error is a normal response with status.code != 0.
   const operation =
     (toInput: (a: Record<string, unknown>) => SendRequestInput, run: SoapOperations['send']) =>
-    async (args: Record<string, unknown>, _cb: unknown, _headers: unknown, req: { headers?: Record<string, string> }) => {
+    async (args: Record<string, unknown>, _cb: unknown, _headers: unknown, req: { headers?: Headers }) => {
       const ctx = ctxOf(req);
+      const xmlDataIssue = req?.headers?.[XML_DATA_ISSUE];
+      if (xmlDataIssue) return soapError(new ValidationError([xmlDataIssue]));
       try {
         return soapAnswer(await run(toInput(args), ctx));
       } catch (e) {
@@ -67,8 +74,13 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
     async handle(body: string, headers: Record<string, string>, correlationId: string): Promise<SoapReply> {
       const check = checkEnvelope(body);
       if (!check.ok) return { status: 500, body: faultXml('soap:Client', check.reason) };
+      // An xmlData beyond the XML bounds is not given to node-soap (it would build it, level by level): the
+      // rest of the request is read as usual and answered with code 1 on xmlData.
+      const xmlDataIssue = check.xmlDataIssue;
+      if (xmlDataIssue) body = withoutXmlData(body);
       try {
-        const res = await server.processRequest(body, { headers: { ...headers, [CORRELATION_HEADER]: correlationId } } as any);
+        const soapHeaders: Headers = { ...headers, [CORRELATION_HEADER]: correlationId, ...(xmlDataIssue ? { [XML_DATA_ISSUE]: xmlDataIssue } : {}) };
+        const res = await server.processRequest(body, { headers: soapHeaders } as any);
         // Anything node-soap itself failed on (its own faults, stack texts) becomes our Fault without detail.
         if (res.statusCode !== 200 || !res.body.includes('Response>')) {
           log.warn({ correlationId, status: res.statusCode }, 'node-soap could not read the request');
