@@ -29,6 +29,8 @@ const handlebars = () => {
   if (!engine) {
     const lib = require('handlebars') as typeof Handlebars;
     engine = { lib, hb: lib.create() };
+    // {{log}} would let a template write to the gateway's stdout; no template needs it.
+    engine.hb.unregisterHelper('log');
     meterEngine(engine.hb);
   }
   return engine;

@@ -281,6 +281,19 @@ describe('renderTemplate: bounds (one render cannot stall the process)', () => {
     assert.match(overBound(t, { x: 'é'.repeat(601) }, { maxBytes: 1200, maxMs: 60_000 }).issues[0]!.text, /output size/);
   });
 
+  it('{{log}} is not a helper: a template cannot write to the gateway\'s output', () => {
+    const t = { id: 9301, messageType: 'LOG', version: 1, subject: 's', textBody: '{{log "secret" level="error"}}x', htmlBody: null, defaultChannel: null };
+    const written: unknown[] = [];
+    const orig = console.error;
+    console.error = (...a: unknown[]) => void written.push(a);
+    try {
+      assert.throws(() => renderTemplate(t, {}), TemplateError);
+    } finally {
+      console.error = orig;
+    }
+    assert.deepEqual(written, []);
+  });
+
   it('a 1,000-row table renders whole within the default bounds, as before', () => {
     const t = template('{{DATA.title}}', null, '<table>{{#each DATA.row}}<tr><td>{{@index}}</td><td>{{name}}</td><td>{{amount}}</td></tr>{{/each}}</table>');
     const row = Array.from({ length: 1000 }, (_, i) => ({ name: `name ${i} & co`, amount: String(i * 7) }));
