@@ -1,4 +1,5 @@
 // Channels POST, PORTAL and ARCHIVE, archiving to DMS and FS, certification and file-system sources (SPEC §4, §5).
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +19,7 @@ describe('channels, archiving, certification and sources', function () {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway();
-    await gw.db.knex('clients').insert({ hash_key: 'other-client-key', name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('other-client-key'), name: 'Other', default_from_address: 'other@example.com' });
   });
   after(async () => gw?.stop());
   const cfg = () => gw.config;
@@ -305,7 +306,7 @@ describe('channels, archiving, certification and sources', function () {
 
   describe('which channel', () => {
     it("the template's channel applies when the request names none; the request's wins when it does", async () => {
-      const [{ id: cid }] = await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).select('id');
+      const [{ id: cid }] = await gw.db.knex('clients').where({ key_hash: keyHash(DEMO_KEY) }).select('id');
       await gw.db.knex('templates').insert({ client_id: cid, message_type: 'LEVEL.POST', version: 1, subject: 'Levél {{recipientName}}', text_body: 'Szöveg', default_channel: 'POST' });
       const dry = (extra: Record<string, string> = {}) =>
         postSoap(gw.url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientName: 'T', messageType: 'LEVEL.POST', recipientPostalAddress: 'A', letterType: 'NORMAL', recipientEmailAddress: 't@example.com', ...extra }, { params: '<param><key>DRY_RUN</key><value>true</value></param>' }));
