@@ -224,7 +224,7 @@ describe('channels, archiving, certification and sources', function () {
       }));
       assert.equal(r.code, 0, r.raw);
       await waitForStatus(gw, r.messageId!, 'SENT');
-      const file = path.join(path.join(cfg().archiveDir, 'demo'), 'alma', `${r.messageId}_minta.pdf`);
+      const file = path.join(cfg().archiveDir, 'demo', 'alma', `${r.messageId}_minta.pdf`);
       assert.ok(fs.readFileSync(file).equals(fixtureBytes('files', 'minta.pdf')));
       const meta = JSON.parse(fs.readFileSync(`${file}.meta.json`, 'utf8'));
       assert.equal(meta.messageId, r.messageId);
