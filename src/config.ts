@@ -2,6 +2,7 @@
 import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
+import { secretsKeyOf } from './core/secrets.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -55,6 +56,7 @@ const Env = z.object({
   RETRY_BASE_MS: int(1000, 1),
   JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  SECRETS_KEY: z.string().refine((v) => secretsKeyOf(v) !== undefined, 'must be 32 bytes as 64 hex digits or base64, or a passphrase of at least 32 characters').optional(),
 });
 
 export type Config = {
@@ -91,9 +93,11 @@ export type Config = {
   worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */
   adminToken?: string;
+  /** AES-256 key that seals client JWT secrets in the database (SECRETS_KEY); unset: no JWT secret can be stored. */
+  secretsKey?: Buffer;
 };
 
-const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD']);
+const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD', 'SECRETS_KEY']);
 
 export class ConfigError extends Error {
   constructor(readonly variable: string, detail: string) {
@@ -157,6 +161,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockTimeoutMs: e.JOB_LOCK_TIMEOUT_MS,
     },
     adminToken: e.ADMIN_TOKEN,
+    secretsKey: e.SECRETS_KEY === undefined ? undefined : secretsKeyOf(e.SECRETS_KEY),
   };
 }
 

@@ -17,7 +17,7 @@ import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
-import { createClientStore } from './store/clients.js';
+import { createClientStore, sealStoredSecrets } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
 import { createTemplateStore } from './store/templates.js';
@@ -105,9 +105,16 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax, log });
   const applied = opts.prepared ? [] : await migrate(db);
   if (applied.length) log.info({ applied }, 'migrations applied');
+  if (!opts.prepared) {
+    const sealed = await sealStoredSecrets(db.knex, config.secretsKey).catch(async (e) => {
+      await db.knex.destroy();
+      throw e;
+    });
+    if (sealed) log.info({ clients: sealed }, 'JWT secrets stored in clear were encrypted with SECRETS_KEY');
+  }
   if (config.fixtures === 'demo' && !opts.prepared) {
-    await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
-    await installDemoSources(config.sourceDir, path.join(root, 'fixtures'));
+    const demo = await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
+    await installDemoSources(path.join(config.sourceDir, demo.filesFolder), path.join(root, 'fixtures'));
     log.warn('demo fixtures loaded: the demo client\'s key is public (README); set FIXTURES=none on a gateway others can reach');
   }
 
@@ -126,7 +133,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     worker.start();
   }
 
-  const lookups = cachedLookups(createSendStore(db.knex, { batch: config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined }), {
+  const lookups = cachedLookups(createSendStore(db.knex, { batch: config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined, secretsKey: config.secretsKey }), {
     knex: db.knex,
     // Without intakes (a worker-only process, the delivery thread) nothing reads clients or templates through the
     // cache: no cache, and no listener connection held for it.
@@ -171,7 +178,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed), config.render),
         (r) => metricsRoute(r, metrics),
-        ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed))] : []),
+        ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed, config.secretsKey))] : []),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');

@@ -115,6 +115,21 @@ describe('loadConfig', () => {
     assert.equal(c.databaseUrl, undefined);
   });
 
+  it('SECRETS_KEY: 64 hex digits or base64 of 32 bytes are the key; a long passphrase is stretched; a short one stops the start unshown', () => {
+    const hex = '00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff';
+    assert.deepEqual(loadConfig({ SECRETS_KEY: hex }).secretsKey, Buffer.from(hex, 'hex'));
+    const b64 = Buffer.from(hex, 'hex').toString('base64');
+    assert.deepEqual(loadConfig({ SECRETS_KEY: b64 }).secretsKey, Buffer.from(hex, 'hex'));
+    const phrase = loadConfig({ SECRETS_KEY: 'correct horse battery staple, and then some' }).secretsKey!;
+    assert.equal(phrase.length, 32);
+    assert.deepEqual(loadConfig({ SECRETS_KEY: 'correct horse battery staple, and then some' }).secretsKey, phrase, 'the same passphrase, the same key');
+    assert.equal(loadConfig({}).secretsKey, undefined);
+    const e = configError({ SECRETS_KEY: 'too-short-a-secret' });
+    assert.equal(e.variable, 'SECRETS_KEY');
+    assert.ok(!e.message.includes('too-short-a-secret'), 'the value is redacted');
+    assert.match(e.message, /32 bytes as 64 hex digits or base64, or a passphrase of at least 32 characters/);
+  });
+
   describe('a bad value throws ConfigError naming the variable', () => {
     const cases: Array<[string, string]> = [
       ['PORT', 'abc'],

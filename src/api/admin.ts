@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { JWT_ALGORITHMS } from '../core/auth.js';
 import { AuthError, NotFound, ValidationError, type Issue } from '../core/errors.js';
 import { fieldName } from '../core/validate.js';
-import type { ClientRow, ClientSettings, ClientStore } from '../store/clients.js';
+import { filesFolderOf, FolderTaken, type ClientRow, type ClientSettings, type ClientStore } from '../store/clients.js';
 import { readAttributes } from './body.js';
 import { JSONAPI } from './jsonapi.js';
 
@@ -36,6 +36,12 @@ const Settings = z.strictObject({
   jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS as [string, ...string[]], `must list algorithms of ${JWT_ALGORITHMS.join(', ')}`)),
   jwtSecret: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').nullable(),
   jwtPublicKey: pem.nullable(),
+  // One path segment under SOURCE_DIR and ARCHIVE_DIR; null: back to the default `client-<id>`.
+  filesFolder: z
+    .string()
+    .regex(/^[A-Za-z0-9._-]{1,64}$/, 'must be 1 to 64 letters, digits, ".", "_" or "-"')
+    .refine((v) => v !== '.' && v !== '..', 'must not be "." or ".."')
+    .nullable(),
 });
 type SettingsInput = z.infer<typeof Settings>;
 
@@ -64,8 +70,26 @@ function toColumns(s: Partial<SettingsInput>): ClientSettings {
   if (s.jwtAlgorithms !== undefined) c.jwt_algorithms = s.jwtAlgorithms.join(',') || null;
   if (s.jwtSecret !== undefined) c.jwt_secret = s.jwtSecret;
   if (s.jwtPublicKey !== undefined) c.jwt_public_key = s.jwtPublicKey;
+  if (s.filesFolder !== undefined) c.files_folder = s.filesFolder;
   return c;
 }
+
+/**
+ * Settings that depend on the gateway or on the client's id: a JWT secret is stored only sealed (SECRETS_KEY), and
+ * `client-<n>` is every client's default folder, so only client n may name it (it then means the default).
+ */
+function storageIssues(c: ClientSettings, clients: ClientStore, id?: number): Issue[] {
+  const issues: Issue[] = [];
+  if (c.jwt_secret && !clients.sealsSecrets) {
+    issues.push({ code: 1, field: 'jwtSecret', text: 'jwtSecret cannot be stored: SECRETS_KEY must be set on the gateway to keep it encrypted, or use jwtPublicKey with an RS, PS, ES or EdDSA algorithm' });
+  }
+  const reserved = /^client-(\d+)$/.exec(c.files_folder ?? '');
+  if (reserved && reserved[1] === String(id)) c.files_folder = null;
+  else if (reserved) issues.push({ code: 1, field: 'filesFolder', text: `filesFolder ${c.files_folder} is reserved: client-<id> is the default folder of client <id>` });
+  return issues;
+}
+
+const folderTaken = (c: ClientSettings) => new ValidationError([{ code: 1, field: 'filesFolder', text: `filesFolder ${c.files_folder} is already another client's folder` }]);
 
 /** A client that requires a JWT must be able to check one: algorithms, and the key of each algorithm's family. */
 function jwtIssues(c: ClientSettings): Issue[] {
@@ -77,7 +101,7 @@ function jwtIssues(c: ClientSettings): Issue[] {
   return issues;
 }
 
-function clientResource(r: ClientRow, withKey = false) {
+function clientResource(r: ClientRow & { key?: string }, withKey = false) {
   return {
     type: 'clients',
     id: String(r.id),
@@ -93,11 +117,12 @@ function clientResource(r: ClientRow, withKey = false) {
       // A secret is never shown again; the public key is public.
       jwtSecretSet: r.jwt_secret !== null,
       jwtPublicKey: r.jwt_public_key,
+      filesFolder: filesFolderOf(r),
       createdAt: r.created_at,
       updatedAt: r.updated_at,
       keyRotatedAt: r.key_rotated_at,
       // The key is shown only in the answer that made it (create, rotate): store it then.
-      ...(withKey ? { hashKey: r.hash_key } : {}),
+      ...(withKey && r.key ? { hashKey: r.key } : {}),
     },
     links: { self: `${CLIENTS}/${r.id}` },
   };
@@ -123,19 +148,23 @@ export function adminRoutes(router: Router<any>, adminToken: string, clients: Cl
     if (!row) throw new NotFound(`client ${id} not found`, 'id');
     return row;
   };
-  const answer = (ctx: any, row: ClientRow, withKey = false) => {
+  const answer = (ctx: any, row: ClientRow & { key?: string }, withKey = false) => {
     ctx.type = JSONAPI;
     ctx.body = { data: clientResource(row, withKey) };
   };
 
   router.post(CLIENTS, guard, async (ctx) => {
     const columns = toColumns(parseSettings(await readAttributes(ctx, ['clients']), ['name', 'defaultFromAddress']));
-    const issues = jwtIssues(columns);
+    const issues = [...jwtIssues(columns), ...storageIssues(columns, clients)];
     if (issues.length) throw new ValidationError(issues);
-    const row = await clients.create(generateHashKey(), columns as Parameters<ClientStore['create']>[1]);
+    // The key exists in clear only in this answer: the store keeps its hash.
+    const key = generateHashKey();
+    const row = await clients.create(key, columns as Parameters<ClientStore['create']>[1]).catch((e) => {
+      throw e instanceof FolderTaken ? folderTaken(columns) : e;
+    });
     ctx.status = 201;
     ctx.set('Location', `${CLIENTS}/${row.id}`);
-    answer(ctx, row, true);
+    answer(ctx, { ...row, key }, true);
   });
 
   router.get(CLIENTS, guard, async (ctx) => {
@@ -153,14 +182,18 @@ export function adminRoutes(router: Router<any>, adminToken: string, clients: Cl
     const id = idOf(ctx.params.id);
     const columns = toColumns(parseSettings(await readAttributes(ctx, ['clients']), []));
     const current = found(await clients.get(id), id);
-    const issues = jwtIssues({ ...current, ...columns });
+    const issues = [...jwtIssues({ ...current, ...columns }), ...storageIssues(columns, clients, id)];
     if (issues.length) throw new ValidationError(issues);
-    answer(ctx, found(await clients.update(id, columns), id));
+    const row = await clients.update(id, columns).catch((e) => {
+      throw e instanceof FolderTaken ? folderTaken(columns) : e;
+    });
+    answer(ctx, found(row, id));
   });
 
   // A new key at once; the old one stops working in the same statement (no grace period: a leaked key is dead now).
   router.post(`${CLIENTS}/:id/key`, guard, async (ctx) => {
     const id = idOf(ctx.params.id);
-    answer(ctx, found(await clients.rotateKey(id, generateHashKey()), id), true);
+    const key = generateHashKey();
+    answer(ctx, { ...found(await clients.rotateKey(id, key), id), key }, true);
   });
 }

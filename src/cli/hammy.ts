@@ -56,6 +56,7 @@ function clientSettings(o: Record<string, any>) {
   if (o.jwtRequired) a.jwtRequired = true;
   if (o.jwtAlgorithms !== undefined) a.jwtAlgorithms = String(o.jwtAlgorithms).split(',').map((s: string) => s.trim()).filter(Boolean);
   if (o.jwtSecret !== undefined) a.jwtSecret = o.jwtSecret;
+  if (o.filesFolder !== undefined) a.filesFolder = o.filesFolder;
   if (o.jwtPublicKey !== undefined) {
     try {
       a.jwtPublicKey = fs.readFileSync(o.jwtPublicKey, 'utf8');
@@ -69,7 +70,7 @@ function clientSettings(o: Record<string, any>) {
 function printClient(g: Globals, doc: any, verb: string) {
   if (g.json) return print(JSON.stringify(doc, null, 2));
   const a = doc.data.attributes;
-  print(`client ${doc.data.id} ${verb}: ${a.name} <${a.defaultFromAddress}>${a.enabled ? '' : ' (disabled)'}`);
+  print(`client ${doc.data.id} ${verb}: ${a.name} <${a.defaultFromAddress}>${a.enabled ? '' : ' (disabled)'}, files in ${a.filesFolder}/`);
   if (a.hashKey) {
     print(`hash key: ${a.hashKey}`);
     print('(shown only now; keep it, e.g.: export HAMMY_CLIENT_KEY=' + a.hashKey + ')');
@@ -88,6 +89,7 @@ client
   .option('--jwt-secret <secret>', 'HMAC secret for HS* algorithms (32+ characters)')
   .option('--jwt-public-key <file>', 'PEM public key file for RS/PS/ES/EdDSA')
   .option('--jwt-required', 'refuse requests without a valid JWT')
+  .option('--files-folder <name>', "the client's folder under SOURCE_DIR and ARCHIVE_DIR (default client-<id>)")
   .action(
     action(async (g, o: Record<string, unknown>) => {
       const doc = await call(g, CLIENTS, { auth: 'admin', body: { data: { type: 'clients', attributes: clientSettings(o) } } });

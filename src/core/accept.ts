@@ -62,14 +62,14 @@ async function lookupTemplate(store: SendStore, client: ClientRecord, input: Sen
 }
 
 /** Reads FS-sourced attachment bytes (SPEC §1 ATTACHMENT_SOURCE=FS); every failure is a code-5 issue. */
-async function loadSources(sources: FileSources, req: SendRequest, limits: Limits): Promise<void> {
+async function loadSources(sources: FileSources, folder: string, req: SendRequest, limits: Limits): Promise<void> {
   const issues: Issue[] = [];
   await Promise.all(
     req.attachments.map(async (a, i) => {
       if ((propertyValue(a.properties, 'ATTACHMENT_SOURCE') ?? 'INLINE').toUpperCase() !== 'FS') return;
       const field = `attachments[${i}].properties.RELATIVE_FILE_PATH`;
       try {
-        const bytes = await sources.read(propertyValue(a.properties, 'RELATIVE_FILE_PATH')!, field);
+        const bytes = await sources.read(folder, propertyValue(a.properties, 'RELATIVE_FILE_PATH')!, field);
         if (bytes.length > limits.maxAttachmentBytes) {
           issues.push(limitIssue({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}` }));
         }
@@ -83,8 +83,8 @@ async function loadSources(sources: FileSources, req: SendRequest, limits: Limit
   if (issues.length) throw new AttachmentError(issues);
 }
 
-/** ARCHIVE_RELATIVE_PATH must stay inside ARCHIVE_DIR, checked before anything is stored (SPEC §1). */
-async function archivePathIssues(sources: FileSources, req: SendRequest): Promise<Issue[]> {
+/** ARCHIVE_RELATIVE_PATH must stay inside the client's folder of ARCHIVE_DIR, checked before anything is stored (SPEC §1). */
+async function archivePathIssues(sources: FileSources, folder: string, req: SendRequest): Promise<Issue[]> {
   const all = [
     { props: req.properties, field: 'properties.ARCHIVE_RELATIVE_PATH' },
     ...req.attachments.map((a, i) => ({ props: a.properties, field: `attachments[${i}].properties.ARCHIVE_RELATIVE_PATH` })),
@@ -93,7 +93,7 @@ async function archivePathIssues(sources: FileSources, req: SendRequest): Promis
   for (const { props, field } of all) {
     const rel = propertyValue(props, 'ARCHIVE_RELATIVE_PATH');
     if (rel === undefined) continue;
-    await sources.checkArchivePath(rel, field).catch((e) => {
+    await sources.checkArchivePath(folder, rel, field).catch((e) => {
       if (e instanceof AttachmentError) issues.push(...e.issues);
       else throw e;
     });
@@ -190,8 +190,8 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   if (req.relatedMessageId !== undefined && !(await deps.store.messageExists(client.id, req.relatedMessageId))) {
     throw new ValidationError([{ code: 1, field: 'relatedMessageId', text: `relatedMessageId ${req.relatedMessageId} does not exist for this client` }]);
   }
-  await loadSources(deps.sources, req, limits);
-  const docIssues = [...documentIssues(req, channel), ...(await archivePathIssues(deps.sources, req))];
+  await loadSources(deps.sources, client.filesFolder, req, limits);
+  const docIssues = [...documentIssues(req, channel), ...(await archivePathIssues(deps.sources, client.filesFolder, req))];
   if (docIssues.length) throw new AttachmentError(docIssues);
 
   const rendered: Rendered = template
@@ -213,17 +213,17 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   );
   if (!duplicate) {
     deps.onStored?.(messageId);
-    await removeSources(deps, req.attachments);
+    await removeSources(deps, client.filesFolder, req.attachments);
   }
   return { messageId, status: 0, params: req.params };
 }
 
 /** deleteSourceExpected: the source goes only after the message is safely stored (issue: channels §5). */
-async function removeSources(deps: AcceptDeps, attachments: Attachment[]): Promise<void> {
+async function removeSources(deps: AcceptDeps, folder: string, attachments: Attachment[]): Promise<void> {
   for (const a of attachments) {
     if (!a.deleteSourceExpected || (propertyValue(a.properties, 'ATTACHMENT_SOURCE') ?? '').toUpperCase() !== 'FS') continue;
     const p = propertyValue(a.properties, 'RELATIVE_FILE_PATH')!;
-    await deps.sources.remove(p).catch((e) => deps.onSourceRemoveFailed?.(p, e));
+    await deps.sources.remove(folder, p).catch((e) => deps.onSourceRemoveFailed?.(p, e));
   }
 }
 

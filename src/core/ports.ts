@@ -4,7 +4,6 @@ import type { AttachmentContent, ChannelName, IntakeContext, LetterType, Param, 
 
 export type ClientRecord = {
   id: number;
-  hashKey: string;
   name: string;
   enabled: boolean;
   defaultFromAddress: string;
@@ -13,6 +12,8 @@ export type ClientRecord = {
   maxAttachmentBytes: number | null;
   /** JWT settings (SPEC §3): algorithms pinned per client; `secret` for HS*, `publicKey` (PEM) for RS/PS/ES/EdDSA. */
   jwt: { required: boolean; algorithms: string[]; secret: string | null; publicKey: string | null };
+  /** The client's own folder under SOURCE_DIR and ARCHIVE_DIR (a single safe path segment). */
+  filesFolder: string;
 };
 
 /** `C`: stored and loaded attachments hold a Buffer; a new one may still wait in a spooled file. */
@@ -89,7 +90,8 @@ export type DedupKeys = {
 export type StoreResult = { messageId: number; duplicate: boolean };
 
 export interface SendStore {
-  findClient(hashKey: string): Promise<ClientRecord | undefined>;
+  /** By the caller's key; the store compares only its SHA-256. */
+  findClient(key: string): Promise<ClientRecord | undefined>;
   findTemplate(clientId: number, messageType: string, version?: number): Promise<TemplateVersion | undefined>;
   messageExists(clientId: number, messageId: number): Promise<boolean>;
   /** One transaction: message, attachments, RECEIVED/QUEUED events, delivery job, dedup keys. Throws IdempotencyConflict. */
@@ -97,10 +99,10 @@ export interface SendStore {
   loadMessage(clientId: number, messageId: number): Promise<MessageContent | undefined>;
 }
 
-/** Attachment bytes from a file-system source (SPEC §1 ATTACHMENT_SOURCE=FS). */
+/** Attachment bytes from a file-system source (SPEC §1 ATTACHMENT_SOURCE=FS), each under the client's own `folder`. */
 export interface FileSources {
-  read(relativePath: string, field: string): Promise<Buffer>;
-  remove(relativePath: string): Promise<void>;
-  /** Throws an AttachmentError (code 5) when an archive path would leave ARCHIVE_DIR. */
-  checkArchivePath(relativePath: string, field: string): Promise<void>;
+  read(folder: string, relativePath: string, field: string): Promise<Buffer>;
+  remove(folder: string, relativePath: string): Promise<void>;
+  /** Throws an AttachmentError (code 5) when an archive path would leave the client's folder of ARCHIVE_DIR. */
+  checkArchivePath(folder: string, relativePath: string, field: string): Promise<void>;
 }

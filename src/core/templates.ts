@@ -99,7 +99,8 @@ export async function previewTemplate(
   if (!template) throw new TemplateError(`unknown messageType ${version ? `${messageType} version ${version}` : messageType}`);
   const parsed = SendRequestSchema.safeParse({
     ...input,
-    clientHashKey: client.hashKey,
+    // The caller is already known (the client): the schema's key field only needs a value.
+    clientHashKey: 'authenticated',
     messageType,
     ...(version !== undefined ? { messageTypeVersion: version } : {}),
   });

@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import { propertyValue, type Property } from '../core/send-request.js';
 import type { DeliveryMessage } from '../store/jobs.js';
 import { resolveUnder } from './paths.js';
+import { filesFolderOf } from '../store/clients.js';
 
 /** The message's own rendered content is archived under this attachment_seq. */
 export const MESSAGE_SEQ = -1;
@@ -87,7 +88,11 @@ export function createArchiver(knex: Knex, archiveDir: string) {
   }
 
   async function toFs(m: DeliveryMessage, item: ArchiveItem, props: Property[]): Promise<void> {
-    const folder = await resolveUnder(archiveDir, propertyValue(props, 'ARCHIVE_RELATIVE_PATH') ?? '/', 'ARCHIVE_RELATIVE_PATH');
+    // Each client archives only under its own folder of ARCHIVE_DIR (read now: the operator may have renamed it).
+    const client = await knex('clients').where({ id: m.clientId }).first('id', 'files_folder');
+    if (!client) throw new Error(`client ${m.clientId} of message ${m.id} not found`);
+    const own = path.join(archiveDir, filesFolderOf(client));
+    const folder = await resolveUnder(own, propertyValue(props, 'ARCHIVE_RELATIVE_PATH') ?? '/', 'ARCHIVE_RELATIVE_PATH');
     await fs.mkdir(folder, { recursive: true });
     // messageId in the name: one folder may hold many messages' files of the same name.
     const file = path.join(folder, `${m.id}_${safeName(item.fileName)}`);

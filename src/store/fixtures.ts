@@ -4,6 +4,8 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
+import { keyHash } from '../core/secrets.js';
+import { filesFolderOf } from './clients.js';
 
 export type TemplateFiles = { messageType: string; version: number; subject: string; textBody?: string; htmlBody?: string; defaultChannel?: string; active: boolean };
 
@@ -36,13 +38,16 @@ export function projectRoot(): string {
   return dir;
 }
 
-export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise<void> {
+/** Answers the demo client's folder (under SOURCE_DIR and ARCHIVE_DIR). Its key is public, so only its hash is stored like any other. */
+export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise<{ filesFolder: string }> {
   const client = JSON.parse(await fs.readFile(path.join(fixturesDir, 'demo', 'client.json'), 'utf8'));
+  const key_hash = keyHash(client.hashKey);
   await knex('clients')
-    .insert({ hash_key: client.hashKey, name: client.name, default_from_address: client.defaultFromAddress, default_from_name: client.defaultFromName })
-    .onConflict('hash_key')
+    .insert({ key_hash, name: client.name, default_from_address: client.defaultFromAddress, default_from_name: client.defaultFromName, files_folder: client.filesFolder })
+    .onConflict('key_hash')
     .ignore();
-  const { id } = await knex('clients').where({ hash_key: client.hashKey }).first('id');
+  const row = await knex('clients').where({ key_hash }).first('id', 'files_folder');
+  const id = row.id;
   const templates = await readTemplateFolder(path.join(fixturesDir, 'demo', 'templates'));
   await knex('templates')
     .insert(
@@ -59,9 +64,10 @@ export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise
     )
     .onConflict(['client_id', 'message_type', 'version'])
     .ignore();
+  return { filesFolder: filesFolderOf(row) };
 }
 
-/** The queue samples of the Hammy page read `test.pdf` from SOURCE_DIR (ATTACHMENT_SOURCE=FS): the demo puts it there. */
+/** The queue samples of the Hammy page read `test.pdf` (ATTACHMENT_SOURCE=FS): the demo puts it in the demo client's folder of SOURCE_DIR. */
 export async function installDemoSources(sourceDir: string, fixturesDir: string): Promise<void> {
   await fs.mkdir(sourceDir, { recursive: true });
   await fs.copyFile(path.join(fixturesDir, 'files', 'test.pdf'), path.join(sourceDir, 'test.pdf'), fs.constants.COPYFILE_EXCL).catch((e) => {

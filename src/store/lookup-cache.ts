@@ -6,6 +6,7 @@ import type { Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import type { ClientRecord, SendStore } from '../core/ports.js';
+import { keyHash } from '../core/secrets.js';
 import type { TemplateVersion } from '../core/render.js';
 
 const CHANNEL = 'hammy_lookups';
@@ -82,13 +83,15 @@ export function cachedLookups(store: SendStore, o: { knex: Knex; ttlMs: number; 
   return {
     store: {
       ...store,
-      async findClient(hashKey) {
-        const hit = fresh(clients.get(hashKey));
+      async findClient(key) {
+        // Cached by the key's hash: no caller's key sits in this long-lived map.
+        const hash = keyHash(key);
+        const hit = fresh(clients.get(hash));
         if (hit) return hit.value;
         const gen = generation;
-        const found = await store.findClient(hashKey);
+        const found = await store.findClient(key);
         // Unknown keys are not remembered: a new client works at once, and guessed keys cannot fill memory.
-        if (found) put(clients, hashKey, found, gen);
+        if (found) put(clients, hash, found, gen);
         return found;
       },
       async findTemplate(clientId, messageType, version) {

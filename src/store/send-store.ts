@@ -2,6 +2,8 @@
 import fs from 'node:fs/promises';
 import type { Knex } from 'knex';
 import { parseAlgorithms } from '../core/auth.js';
+import { isSealed, keyHash, openSecret } from '../core/secrets.js';
+import { filesFolderOf } from './clients.js';
 import { groupCommit } from './group-commit.js';
 import { prepared } from './prepared.js';
 import { IdempotencyConflict } from '../core/errors.js';
@@ -24,17 +26,27 @@ export function asBuffer(v: Uint8Array): Buffer {
   return Buffer.isBuffer(v) ? v : Buffer.from(v.buffer, v.byteOffset, v.byteLength);
 }
 
-export function clientFromRow(r: Row): ClientRecord {
+/** A JWT secret is opened only here, for the verification that needs it; one still in clear is not used (sealStoredSecrets). */
+function jwtSecretOf(stored: string | null, secretsKey: Buffer | undefined): string | null {
+  if (stored === null || !secretsKey || !isSealed(stored)) return null;
+  try {
+    return openSecret(secretsKey, stored);
+  } catch {
+    return null;
+  }
+}
+
+export function clientFromRow(r: Row, secretsKey?: Buffer): ClientRecord {
   return {
     id: r.id,
-    hashKey: r.hash_key,
     name: r.name,
     enabled: r.enabled,
     defaultFromAddress: r.default_from_address,
     defaultFromName: r.default_from_name,
     maxAttachments: r.max_attachments,
     maxAttachmentBytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes),
-    jwt: { required: r.jwt_required, algorithms: parseAlgorithms(r.jwt_algorithms), secret: r.jwt_secret, publicKey: r.jwt_public_key },
+    jwt: { required: r.jwt_required, algorithms: parseAlgorithms(r.jwt_algorithms), secret: jwtSecretOf(r.jwt_secret, secretsKey), publicKey: r.jwt_public_key },
+    filesFolder: filesFolderOf(r as { id: number; files_folder: string | null }),
   };
 }
 
@@ -307,7 +319,7 @@ async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotW
   return items.map((_, i) => stored.get(i + 1));
 }
 
-export type SendStoreOptions = { batch?: { maxBatch: number; maxConcurrent: number } };
+export type SendStoreOptions = { batch?: { maxBatch: number; maxConcurrent: number }; secretsKey?: Buffer };
 
 export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore {
   // Requests without attachments or a requestId share statements while the database is busy (group commit).
@@ -337,9 +349,9 @@ export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore
   }
 
   return {
-    async findClient(hashKey) {
-      const r = await knex('clients').where({ hash_key: hashKey }).first();
-      return r ? clientFromRow(r) : undefined;
+    async findClient(key) {
+      const r = await knex('clients').where({ key_hash: keyHash(key) }).first();
+      return r ? clientFromRow(r, o.secretsKey) : undefined;
     },
 
     async findTemplate(clientId, messageType, version) {

@@ -13,7 +13,7 @@ const RSA_PUBLIC = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as stri
 function client(key: string, jwt: Partial<ClientRecord['jwt']> = {}): ClientRecord {
   return {
     id: 1,
-    hashKey: key,
+    filesFolder: 'client-1',
     name: key,
     enabled: true,
     defaultFromAddress: 'a@example.com',
@@ -30,7 +30,7 @@ const clients = [
   client('rs-required', { required: true, algorithms: ['RS256'], publicKey: RSA_PUBLIC }),
   client('misconfigured', { required: true }),
 ];
-const store = { findClient: async (k: string) => clients.find((c) => c.hashKey === k) } as unknown as SendStore;
+const store = { findClient: async (k: string) => clients.find((c) => c.name === k) } as unknown as SendStore;
 
 const hs = (exp: string | number = '5m', alg = 'HS256', secret = SECRET) =>
   new SignJWT({ sub: 'u' }).setProtectedHeader({ alg }).setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(secret));
@@ -49,8 +49,8 @@ async function refusal(key: string, authorization: string | undefined): Promise<
 
 describe('verifyClient (JWT)', () => {
   it('a client that requires a JWT: a valid HS256 token as "JWT <token>" or "Bearer <token>"', async () => {
-    assert.equal((await verifyClient(store, 'hs-required', `JWT ${await hs()}`)).hashKey, 'hs-required');
-    assert.equal((await verifyClient(store, 'hs-required', `Bearer ${await hs()}`)).hashKey, 'hs-required');
+    assert.equal((await verifyClient(store, 'hs-required', `JWT ${await hs()}`)).name, 'hs-required');
+    assert.equal((await verifyClient(store, 'hs-required', `Bearer ${await hs()}`)).name, 'hs-required');
   });
 
   it('refuses a missing header, an expired token, a wrong key, a wrong scheme and a token without exp', async () => {
@@ -70,19 +70,19 @@ describe('verifyClient (JWT)', () => {
   });
 
   it('RS256 with the client public key; its public key is never taken as an HMAC secret', async () => {
-    assert.equal((await verifyClient(store, 'rs-required', `Bearer ${await rs()}`)).hashKey, 'rs-required');
+    assert.equal((await verifyClient(store, 'rs-required', `Bearer ${await rs()}`)).name, 'rs-required');
     const confused = await hs('5m', 'HS256', RSA_PUBLIC);
     assert.match((await refusal('rs-required', `JWT ${confused}`)).issues[0]!.text, /algorithm is not allowed/);
   });
 
   it('a client with settings that does not require a JWT: no header is fine, a bad one is refused', async () => {
-    assert.equal((await verifyClient(store, 'hs-optional', undefined)).hashKey, 'hs-optional');
-    assert.equal((await verifyClient(store, 'hs-optional', `JWT ${await hs()}`)).hashKey, 'hs-optional');
+    assert.equal((await verifyClient(store, 'hs-optional', undefined)).name, 'hs-optional');
+    assert.equal((await verifyClient(store, 'hs-optional', `JWT ${await hs()}`)).name, 'hs-optional');
     await refusal('hs-optional', `JWT ${await hs(Math.floor(Date.now() / 1000) - 60)}`);
   });
 
   it('a client without settings ignores the header; one that requires a JWT without a key refuses all', async () => {
-    assert.equal((await verifyClient(store, 'plain', 'JWT whatever')).hashKey, 'plain');
+    assert.equal((await verifyClient(store, 'plain', 'JWT whatever')).name, 'plain');
     assert.match((await refusal('misconfigured', `JWT ${await hs()}`)).issues[0]!.text, /no key/);
   });
 
@@ -93,7 +93,7 @@ describe('verifyClient (JWT)', () => {
 
   it('every intake holds the same rule: a client that requires a JWT cannot be reached around it by SOAP', async () => {
     await assert.rejects(clientOf(store, 'hs-required', { authorization: undefined }), AuthError);
-    assert.equal((await clientOf(store, 'hs-required', { authorization: `JWT ${await hs()}` })).hashKey, 'hs-required');
+    assert.equal((await clientOf(store, 'hs-required', { authorization: `JWT ${await hs()}` })).name, 'hs-required');
   });
 
   it('parseAlgorithms keeps known names and drops none', () => {

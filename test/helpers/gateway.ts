@@ -5,12 +5,17 @@ import path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
 import { loadConfig } from '../../src/config.js';
+import { sealSecret, secretsKeyOf } from '../../src/core/secrets.js';
 import { startGateway, type Gateway } from '../../src/gateway.js';
 import { SmtpSink } from './smtp-sink.js';
 
 export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const FIXTURES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures');
 export const DEMO_KEY = 'aa87cd4bcd3445bbc4';
+/** The SECRETS_KEY test gateways start with (blank it to start one without). */
+export const TEST_SECRETS_KEY = '4d1b0c7e2f9a8b3c6d5e4f30718293a4b5c6d7e8f9a0b1c2d3e4f5061728394a';
+/** A JWT secret as the gateway stores it under TEST_SECRETS_KEY, for rows a test inserts itself. */
+export const sealedSecret = (secret: string) => sealSecret(secretsKeyOf(TEST_SECRETS_KEY)!, secret);
 
 export type TestGateway = Gateway & { smtp: SmtpSink; dataDir: string; schema: string; halt(): Promise<void> };
 
@@ -36,6 +41,7 @@ export async function startTestGateway(env: Record<string, string> = {}, opts: {
     RETRY_BASE_MS: '100',
     // The worker in the test's own thread, where tests reach it (gw.worker); the delivery thread has its own tests.
     WORKER_THREAD: 'false',
+    SECRETS_KEY: TEST_SECRETS_KEY,
     ...env,
   });
   const log = opts.log ?? pino({ level: process.env.TEST_LOG_LEVEL ?? 'silent' });

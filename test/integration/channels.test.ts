@@ -1,4 +1,5 @@
 // Channels POST, PORTAL and ARCHIVE, archiving to DMS and FS, certification and file-system sources (SPEC §4, §5).
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -18,7 +19,7 @@ describe('channels, archiving, certification and sources', function () {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway();
-    await gw.db.knex('clients').insert({ hash_key: 'other-client-key', name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('other-client-key'), name: 'Other', default_from_address: 'other@example.com' });
   });
   after(async () => gw?.stop());
   const cfg = () => gw.config;
@@ -217,13 +218,13 @@ describe('channels, archiving, certification and sources', function () {
   });
 
   describe('FS archive target and file-system sources', () => {
-    it('ARCHIVE_TARGET FS with ARCHIVE_RELATIVE_PATH /alma/ writes the file and a metadata sidecar under ARCHIVE_DIR', async () => {
+    it('ARCHIVE_TARGET FS with ARCHIVE_RELATIVE_PATH /alma/ writes the file and a metadata sidecar under the client folder of ARCHIVE_DIR', async () => {
       const r = await postSoap(gw.url, envelope('sendMail', { ...base, recipientEmailAddress: 'fs@example.com' }, {
         attachments: attachment('minta.pdf', { content: b64('minta.pdf'), extra: '<archivingExpected>true</archivingExpected><objectRef>FS-1</objectRef>', props: prop('ARCHIVE_TARGET', 'FS') + prop('ARCHIVE_RELATIVE_PATH', '/alma/') + prop('SZERZODO_NEVE', 'Béla', true) }),
       }));
       assert.equal(r.code, 0, r.raw);
       await waitForStatus(gw, r.messageId!, 'SENT');
-      const file = path.join(cfg().archiveDir, 'alma', `${r.messageId}_minta.pdf`);
+      const file = path.join(cfg().archiveDir, 'demo', 'alma', `${r.messageId}_minta.pdf`);
       assert.ok(fs.readFileSync(file).equals(fixtureBytes('files', 'minta.pdf')));
       const meta = JSON.parse(fs.readFileSync(`${file}.meta.json`, 'utf8'));
       assert.equal(meta.messageId, r.messageId);
@@ -241,15 +242,15 @@ describe('channels, archiving, certification and sources', function () {
       assert.match(text, /Árvíztűrő tükörfúrógép/);
     });
 
-    it('ATTACHMENT_SOURCE FS reads SOURCE_DIR; deleteSourceExpected removes it only once stored', async () => {
-      fs.mkdirSync(path.join(cfg().sourceDir, 'in'), { recursive: true });
-      fs.copyFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/files/test.pdf'), path.join(cfg().sourceDir, 'in', 'keep.pdf'));
-      fs.copyFileSync(path.join(cfg().sourceDir, 'in', 'keep.pdf'), path.join(cfg().sourceDir, 'in', 'gone.pdf'));
+    it('ATTACHMENT_SOURCE FS reads the client folder of SOURCE_DIR; deleteSourceExpected removes it only once stored', async () => {
+      fs.mkdirSync(path.join(path.join(cfg().sourceDir, 'demo'), 'in'), { recursive: true });
+      fs.copyFileSync(path.join(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/files/test.pdf'), path.join(path.join(cfg().sourceDir, 'demo'), 'in', 'keep.pdf'));
+      fs.copyFileSync(path.join(path.join(cfg().sourceDir, 'demo'), 'in', 'keep.pdf'), path.join(path.join(cfg().sourceDir, 'demo'), 'in', 'gone.pdf'));
       const src = (p: string, del: boolean) => attachment('level.pdf', { extra: `<deleteSourceExpected>${del}</deleteSourceExpected>`, props: prop('ATTACHMENT_SOURCE', 'FS') + prop('RELATIVE_FILE_PATH', p) });
       const a = await postSoap(gw.url, envelope('sendMail', { ...base, recipientEmailAddress: 'src@example.com' }, { attachments: src('in/keep.pdf', false) + src('/in/gone.pdf', true) }));
       assert.equal(a.code, 0, a.raw);
-      assert.ok(fs.existsSync(path.join(cfg().sourceDir, 'in', 'keep.pdf')));
-      assert.ok(!fs.existsSync(path.join(cfg().sourceDir, 'in', 'gone.pdf')));
+      assert.ok(fs.existsSync(path.join(path.join(cfg().sourceDir, 'demo'), 'in', 'keep.pdf')));
+      assert.ok(!fs.existsSync(path.join(path.join(cfg().sourceDir, 'demo'), 'in', 'gone.pdf')));
       const stored = await gw.db.knex('attachments').where({ message_id: a.messageId }).orderBy('seq');
       assert.ok(stored[1].content.equals(fixtureBytes('files', 'test.pdf')));
     });
@@ -263,10 +264,10 @@ describe('channels, archiving, certification and sources', function () {
     it('every traversal attempt is refused with code 5, for sources and archive targets alike', async () => {
       const outside = fs.mkdtempSync(path.join(os.tmpdir(), 'outside-'));
       fs.writeFileSync(path.join(outside, 'secret.pdf'), fixtureBytes('files', 'test.pdf'));
-      fs.mkdirSync(cfg().sourceDir, { recursive: true });
-      fs.mkdirSync(cfg().archiveDir, { recursive: true });
-      fs.symlinkSync(outside, path.join(cfg().sourceDir, 'link-out'));
-      fs.symlinkSync(outside, path.join(cfg().archiveDir, 'link-out'));
+      fs.mkdirSync(path.join(cfg().sourceDir, 'demo'), { recursive: true });
+      fs.mkdirSync(path.join(cfg().archiveDir, 'demo'), { recursive: true });
+      fs.symlinkSync(outside, path.join(path.join(cfg().sourceDir, 'demo'), 'link-out'));
+      fs.symlinkSync(outside, path.join(path.join(cfg().archiveDir, 'demo'), 'link-out'));
       const before = Number((await gw.db.knex('messages').count('* as n'))[0]!.n);
       for (const p of ['../secret.pdf', '../../../../etc/passwd', 'in/../../x.pdf', 'link-out/secret.pdf', `${outside}/../../etc/passwd`]) {
         const r = await postSoap(gw.url, envelope('sendMail', { ...base, recipientEmailAddress: 'x@example.com' }, { attachments: attachment('x.pdf', { props: prop('ATTACHMENT_SOURCE', 'FS') + prop('RELATIVE_FILE_PATH', p) }) }));
@@ -297,7 +298,7 @@ describe('channels, archiving, certification and sources', function () {
       await waitForStatus(gw, r.messageId!, 'ARCHIVED');
       assert.equal(Number((await gw.db.knex('dms_documents').where({ message_id: r.messageId }).count('* as n'))[0]!.n), 1);
       assert.equal(Number((await gw.db.knex('archive_entries').where({ message_id: r.messageId }).count('* as n'))[0]!.n), 2);
-      const files = fs.readdirSync(path.join(cfg().archiveDir, 'crash'));
+      const files = fs.readdirSync(path.join(path.join(cfg().archiveDir, 'demo'), 'crash'));
       assert.deepEqual(files.sort(), [`${r.messageId}_b.pdf`, `${r.messageId}_b.pdf.meta.json`]);
       assert.equal((await gw.db.knex('message_events').where({ message_id: r.messageId, status: 'ARCHIVED' })).length, 1);
     });
@@ -305,7 +306,7 @@ describe('channels, archiving, certification and sources', function () {
 
   describe('which channel', () => {
     it("the template's channel applies when the request names none; the request's wins when it does", async () => {
-      const [{ id: cid }] = await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).select('id');
+      const [{ id: cid }] = await gw.db.knex('clients').where({ key_hash: keyHash(DEMO_KEY) }).select('id');
       await gw.db.knex('templates').insert({ client_id: cid, message_type: 'LEVEL.POST', version: 1, subject: 'Levél {{recipientName}}', text_body: 'Szöveg', default_channel: 'POST' });
       const dry = (extra: Record<string, string> = {}) =>
         postSoap(gw.url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientName: 'T', messageType: 'LEVEL.POST', recipientPostalAddress: 'A', letterType: 'NORMAL', recipientEmailAddress: 't@example.com', ...extra }, { params: '<param><key>DRY_RUN</key><value>true</value></param>' }));

@@ -78,7 +78,7 @@ describe('embedded default (npm start with no configuration)', function () {
       return body.data.length === 1 && body.data;
     }, 15000, 'the archived document');
     assert.deepEqual(docs[0].attributes.metadata, { SZERZODO_NEVE: 'Cserepes Virág' });
-    const sidecar = path.join(dir, 'data', 'archive', 'alma', `${archived.messageId}_szerzodes-masolat.pdf.meta.json`);
+    const sidecar = path.join(dir, 'data', 'archive', 'demo', 'alma', `${archived.messageId}_szerzodes-masolat.pdf.meta.json`);
     await eventually(async () => fs.existsSync(sidecar), 15000, sidecar);
     child.kill('SIGTERM');
     const code = await new Promise((res) => child!.once('exit', res));

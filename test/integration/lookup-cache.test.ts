@@ -1,4 +1,5 @@
 // Client reads are reused only while this gateway listens for changes: a lost listener means fresh reads.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { eventually, startTestGateway, DEMO_KEY, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -20,7 +21,7 @@ describe('client and template read cache', function () {
     await eventually(async () => (await cache()).reused, 5000, 'the listener');
     assert.equal((await gw.db.knex.raw('select 1 from pg_stat_activity where application_name = ?', [app])).rows.length, 1);
     assert.equal((await send(gw.url)).code, 0);
-    await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).update({ enabled: false });
+    await gw.db.knex('clients').where({ key_hash: keyHash(DEMO_KEY) }).update({ enabled: false });
     try {
       // Around the API nobody is told: the read stays in use (the documented limit of LOOKUP_CACHE_MS).
       assert.equal((await send(gw.url)).code, 0);
@@ -31,7 +32,7 @@ describe('client and template read cache', function () {
       // The listener is connected again after its retry wait.
       await eventually(async () => (await cache()).listener === 'connected', 10000, 'the listener to be back');
     } finally {
-      await gw.db.knex('clients').where({ hash_key: DEMO_KEY }).update({ enabled: true });
+      await gw.db.knex('clients').where({ key_hash: keyHash(DEMO_KEY) }).update({ enabled: true });
     }
   });
 });

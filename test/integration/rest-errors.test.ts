@@ -1,4 +1,5 @@
 // Every REST error path of SPEC §3/§7: HTTP status, code, and the pointer (or header) that names the cause; nothing stored.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import http from 'node:http';
@@ -46,8 +47,8 @@ describe('REST errors (SPEC §3, §7)', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway({ MAX_ATTACHMENTS: '2', MAX_ATTACHMENT_BYTES: '1000', MAX_REQUEST_BYTES: String(64 * 1024) });
-    await gw.db.knex('clients').insert({ hash_key: 'disabled-key', name: 'Off', enabled: false, default_from_address: 'off@example.com' });
-    await gw.db.knex('clients').insert({ hash_key: 'other-client-key', name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('disabled-key'), name: 'Off', enabled: false, default_from_address: 'off@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('other-client-key'), name: 'Other', default_from_address: 'other@example.com' });
   });
   after(async () => gw?.stop());
   const count = async () => Number((await gw.db.knex('messages').count('* as n'))[0]!.n);
@@ -177,8 +178,8 @@ describe('REST errors (SPEC §3, §7)', () => {
 
     it("a client's own higher limit applies when its key comes in a header; a lower one is the core's to enforce", async () => {
       await gw.db.knex('clients').insert([
-        { hash_key: 'big-files', name: 'Big', default_from_address: 'big@example.com', max_attachment_bytes: 10000 },
-        { hash_key: 'small-files', name: 'Small', default_from_address: 'small@example.com', max_attachment_bytes: 100 },
+        { key_hash: keyHash('big-files'), name: 'Big', default_from_address: 'big@example.com', max_attachment_bytes: 10000 },
+        { key_hash: keyHash('small-files'), name: 'Small', default_from_address: 'small@example.com', max_attachment_bytes: 100 },
       ]);
       const parts = (key?: string): Part[] => [
         message({ ...refsDoc('f'), data: { ...refsDoc('f').data, attributes: { ...direct, clientHashKey: key } } }),

@@ -1,8 +1,9 @@
 // JWT on the REST intake (SPEC §3): verified for clients that require it, with pinned algorithms and expiry; 401 code 2 otherwise.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { SignJWT, UnsecuredJWT } from 'jose';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { sealedSecret, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { pageSample, post, postJson, postJsonApi } from '../helpers/rest.js';
 
 const SECRET = 'rest-jwt-test-secret-of-enough-length';
@@ -17,9 +18,9 @@ describe('REST JWT (SPEC §3)', () => {
   before(async () => {
     gw = await startTestGateway();
     await gw.db.knex('clients').insert([
-      { hash_key: 'jwt-hs', name: 'HS client', default_from_address: 'hs@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: SECRET },
+      { key_hash: keyHash('jwt-hs'), name: 'HS client', default_from_address: 'hs@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: sealedSecret(SECRET) },
       {
-        hash_key: 'jwt-rs',
+        key_hash: keyHash('jwt-rs'),
         name: 'RS client',
         default_from_address: 'rs@example.com',
         jwt_required: true,
@@ -68,7 +69,7 @@ describe('REST JWT (SPEC §3)', () => {
     // Algorithm confusion: HS256 "signed" with the RS client's public key as the secret.
     const pem = rsa.publicKey.export({ type: 'spki', format: 'pem' }) as string;
     await refused(await postJsonApi(gw.url, doc, key('jwt-rs', `JWT ${await hs('10m', pem)}`)), /algorithm is not allowed/);
-    assert.equal(await gw.db.knex('messages').whereIn('client_id', gw.db.knex('clients').select('id').whereIn('hash_key', ['jwt-hs', 'jwt-rs'])).count('* as n').then((r) => Number(r[0]!.n)), 3);
+    assert.equal(await gw.db.knex('messages').whereIn('client_id', gw.db.knex('clients').select('id').whereIn('key_hash', ['jwt-hs', 'jwt-rs'].map(keyHash))).count('* as n').then((r) => Number(r[0]!.n)), 3);
   });
 
   it('the plain JSON answer for a refused token; the demo client without JWT settings ignores the header', async () => {

@@ -48,7 +48,7 @@ describe('REST intake (SPEC §3)', () => {
       assert.equal(m.intake, 'rest');
       // archivingExpected with ARCHIVE_TARGET FS and ARCHIVE_RELATIVE_PATH /alma/ (the sample's properties).
       await waitForStatus(gw, id, 'ARCHIVED');
-      const archived = path.join(gw.dataDir, 'archive', 'alma', `${id}_internal-image.png`);
+      const archived = path.join(gw.dataDir, 'archive', 'demo', 'alma', `${id}_internal-image.png`);
       assert.ok(fs.readFileSync(archived).equals(fixtureBytes('files', 'image.png')), 'archived under its internalFileName');
     });
   });

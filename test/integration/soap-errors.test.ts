@@ -1,4 +1,5 @@
 // Every SPEC §7 code through the SOAP intake, and Faults only for what is not a readable request (SPEC §2).
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { DEMO_KEY, fixture, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -10,7 +11,7 @@ describe('SOAP errors and faults', () => {
   let gw: TestGateway;
   before(async () => {
     gw = await startTestGateway({ MAX_REQUEST_BYTES: String(64 * 1024), MAX_ATTACHMENTS: '2', MAX_ATTACHMENT_BYTES: '1000' });
-    await gw.db.knex('clients').insert({ hash_key: 'other-client-key', name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('other-client-key'), name: 'Other', default_from_address: 'other@example.com' });
   });
   after(async () => gw?.stop());
   const count = async () => Number((await gw.db.knex('messages').count('* as n'))[0]!.n);
@@ -72,7 +73,7 @@ describe('SOAP errors and faults', () => {
     });
 
     it('code 2: a disabled client', async () => {
-      await gw.db.knex('clients').insert({ hash_key: 'disabled-key', name: 'Off', enabled: false, default_from_address: 'off@example.com' });
+      await gw.db.knex('clients').insert({ key_hash: keyHash('disabled-key'), name: 'Off', enabled: false, default_from_address: 'off@example.com' });
       const r = await postSoap(gw.url, send({ ...ok, clientHashKey: 'disabled-key' }));
       assert.equal(r.code, 2);
     });

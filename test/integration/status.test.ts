@@ -1,8 +1,9 @@
 // Status, batch and history APIs (SPEC §5): timelines, counts, cursor paging, parameter errors, and one client never seeing another's.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
 import { api } from '../helpers/api.js';
-import { DEMO_KEY, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
+import { DEMO_KEY, sealedSecret, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
 const V2 = '/hammy/json/send/v2';
@@ -21,7 +22,7 @@ describe('status, batch and history APIs', function () {
 
   before(async () => {
     gw = await startTestGateway();
-    await gw.db.knex('clients').insert({ hash_key: OTHER, name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash(OTHER), name: 'Other', default_from_address: 'other@example.com' });
     gw.smtp.script.onRcpt = (a) => (a.startsWith('bounce') ? { code: 550, text: 'no such user here' } : undefined);
   });
   after(async () => gw?.stop());
@@ -87,14 +88,14 @@ describe('status, batch and history APIs', function () {
       assert.equal(none.body.meta.responseStatus.messages[0].field, 'clientHashKey');
       const unknown = await api(gw.url, `${V2}/messages/${id}`, { key: 'nobody-at-all' });
       assert.deepEqual([unknown.status, unknown.body.meta.responseStatus.code], [401, 2]);
-      await gw.db.knex('clients').insert({ hash_key: 'disabled-key-0001', name: 'Off', default_from_address: 'off@example.com', enabled: false });
+      await gw.db.knex('clients').insert({ key_hash: keyHash('disabled-key-0001'), name: 'Off', default_from_address: 'off@example.com', enabled: false });
       const off = await api(gw.url, `${V2}/messages/${id}`, { key: 'disabled-key-0001' });
       assert.deepEqual([off.status, off.body.meta.responseStatus.code], [401, 2]);
     });
 
     it('a client that requires a JWT needs a valid one here too, as on the send API', async () => {
       const secret = 'a-jwt-secret-of-at-least-32-characters!';
-      await gw.db.knex('clients').insert({ hash_key: 'jwt-key-0001', name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: secret });
+      await gw.db.knex('clients').insert({ key_hash: keyHash('jwt-key-0001'), name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: sealedSecret(secret) });
       const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
       const without = await api(gw.url, `${V2}/messages`, { key: 'jwt-key-0001' });
       assert.deepEqual([without.status, without.body.meta.responseStatus.code], [401, 2]);

@@ -1,4 +1,5 @@
 // Template management API: list, read, add a version (compiled first), switch versions, preview as a send renders; per client.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { api } from '../helpers/api.js';
 import { DEMO_KEY, fixture, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
@@ -23,7 +24,7 @@ describe('template management API', function () {
 
   before(async () => {
     gw = await startTestGateway();
-    await gw.db.knex('clients').insert({ hash_key: OTHER, name: 'Other', default_from_address: 'other@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash(OTHER), name: 'Other', default_from_address: 'other@example.com' });
   });
   after(async () => gw?.stop());
 

@@ -1,5 +1,6 @@
 // Hostile input on every intake: bombs, entities, oversized and deeply nested bodies, multipart abuse,
 // header injection, traversal; and nothing secret or personal in the logs.
+import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
@@ -7,7 +8,7 @@ import { gzipSync } from 'node:zlib';
 import pino from 'pino';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
-import { DEMO_KEY, eventually, fixture, startTestGateway, type TestGateway } from '../helpers/gateway.js';
+import { DEMO_KEY, eventually, fixture, sealedSecret, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 import { recordScenario } from './results.js';
 
@@ -168,7 +169,7 @@ describe('reliability: hostile input', function () {
     const sign = (exp: string | number, secret = SECRET) => new SignJWT({ sub: 'x' }).setProtectedHeader({ alg: 'HS256' }).setIssuedAt().setExpirationTime(exp).sign(new TextEncoder().encode(secret));
     const mail = { recipientEmailAddress: 'j@example.com', recipientName: 'J', mailSubject: 'jwt', mailBody: 'b' };
     before(async () => {
-      await gw.db.knex('clients').insert({ hash_key: 'battery-jwt', name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: SECRET });
+      await gw.db.knex('clients').insert({ key_hash: keyHash('battery-jwt'), name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: sealedSecret(SECRET) });
     });
     const tokens = async () => ({
       none: `JWT ${new UnsecuredJWT({ sub: 'x' }).setIssuedAt().setExpirationTime('5m').encode()}`,
@@ -194,7 +195,7 @@ describe('reliability: hostile input', function () {
   });
 
   it("a client reading, resending or searching another client's messages finds nothing", async () => {
-    await gw.db.knex('clients').insert({ hash_key: 'battery-other', name: 'Other', default_from_address: 'o@example.com' });
+    await gw.db.knex('clients').insert({ key_hash: keyHash('battery-other'), name: 'Other', default_from_address: 'o@example.com' });
     const mine = await postSoap(gw.url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientEmailAddress: 'mine@example.com', recipientName: 'M', mailSubject: 'mine', mailBody: 'b', batchId: 'battery-batch' }));
     const other = { 'x-client-hash-key': 'battery-other' };
     tried += 5;

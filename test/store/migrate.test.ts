@@ -1,7 +1,10 @@
 // Migrations: an empty database migrates, and a second run changes nothing.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
+import { migrations } from '../../migrations/index.js';
+import { PGlite } from '@electric-sql/pglite';
 import { migrate, openDb } from '../../src/store/db.js';
+import { embeddedKnex } from '../../src/store/pglite-template.js';
 import { PG_URL, tempDir } from '../helpers/gateway.js';
 
 describe('migrations', () => {
@@ -10,7 +13,8 @@ describe('migrations', () => {
     const db = await openDb({ databaseUrl: PG_URL, dataDir: tempDir(), schema, poolMax: 2 });
     try {
       const first = await migrate(db);
-      assert.deepEqual(first, ['001_initial', '002_channels', '003_management', '004_job_order']);
+      assert.deepEqual(first, Object.keys(migrations).sort());
+      assert.ok(first.includes('006_secrets_at_rest'));
       const tables = async () =>
         (await db.knex('information_schema.tables').where({ table_schema: schema }).orderBy('table_name').pluck('table_name')) as string[];
       const before = await tables();
@@ -19,6 +23,23 @@ describe('migrations', () => {
       assert.deepEqual(await tables(), before);
     } finally {
       await db.knex.raw('drop schema if exists ?? cascade', [schema]);
+      await db.knex.destroy();
+    }
+  });
+
+  it('on the embedded PGlite too, migration 006 turns a key stored the old way into its SHA-256', async () => {
+    // A database of its own in memory: a new data folder would start from the build's template, migrated to the end.
+    const db = { knex: embeddedKnex(await PGlite.create()), embedded: true };
+    try {
+      const upTo004 = Object.keys(migrations).sort().filter((n) => n <= '004_job_order');
+      await db.knex.migrate.latest({ migrationSource: { getMigrations: async () => upTo004, getMigrationName: (n: string) => n, getMigration: async (n: string) => migrations[n]! } });
+      await db.knex('clients').insert({ hash_key: 'árvíztűrő-key', name: 'Régi', default_from_address: 'r@example.com' });
+      assert.ok((await migrate(db)).includes('006_secrets_at_rest'));
+      const row = await db.knex('clients').first('*');
+      assert.equal(row.key_hash, createHash('sha256').update('árvíztűrő-key', 'utf8').digest('hex'));
+      assert.equal(row.hash_key, undefined);
+      assert.deepEqual(await migrate(db), []);
+    } finally {
       await db.knex.destroy();
     }
   });
