@@ -42,6 +42,7 @@ import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
 import { createSendStore } from './store/send-store.js';
+import { createRateLimits } from './store/rate-limits.js';
 import { createWorker, type Worker } from './worker/worker.js';
 import { startDeliveryThread, type DeliveryThread } from './worker/delivery-thread.js';
 import type { Outcome } from './channels/channel.js';
@@ -147,6 +148,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     sources: createFileSources(config.sourceDir, config.archiveDir),
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
+    rateLimits: createRateLimits(),
     onStored: () => (worker ?? deliveryThread)?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };

@@ -1,8 +1,7 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
-import { clientOf } from './auth.js';
 import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
 import { payloadHash } from './payload-hash.js';
-import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
+import type { ClientRecord, FileSources, MessageContent, NewAttachment, RateLimits, SendStore } from './ports.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
 import {
   paramValue,
@@ -18,6 +17,7 @@ import {
   type SendRequestInput,
 } from './send-request.js';
 import { documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { admittedClient } from './throttle.js';
 import { parseXmlData, type XmlObject } from './xml-data.js';
 
 export type AcceptDeps = {
@@ -25,6 +25,8 @@ export type AcceptDeps = {
   sources: FileSources;
   limits: Limits;
   idempotencyWindowMs: number;
+  /** Counts each client's requests against its rate limit; absent: nobody is throttled. */
+  rateLimits?: RateLimits;
   /** Resolves when a request may be stored (intake flow control holds it back while delivery lags far behind). */
   admit?: () => Promise<void>;
   /** Called after a new message is committed, to wake the delivery worker. */
@@ -177,7 +179,7 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
     const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
     validateSendRequest(input, resolveChannel(input), deps.limits, xml.issues);
   }
-  const client = await clientOf(deps.store, input.clientHashKey, ctx);
+  const client = await admittedClient(deps, input.clientHashKey, ctx);
   const limits = clientLimits(client, deps.limits);
   const { template, issues } = await lookupTemplate(deps.store, client, input);
   const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);

@@ -11,6 +11,8 @@ export type ClientRecord = {
   defaultFromName: string | null;
   maxAttachments: number | null;
   maxAttachmentBytes: number | null;
+  /** Requests (send, resend, each batch item) per second; null: unlimited. */
+  rateLimitPerSecond: number | null;
   /** JWT settings (SPEC §3): algorithms pinned per client; `secret` for HS*, `publicKey` (PEM) for RS/PS/ES/EdDSA. */
   jwt: { required: boolean; algorithms: string[]; secret: string | null; publicKey: string | null };
 };
@@ -101,4 +103,9 @@ export interface FileSources {
   remove(relativePath: string): Promise<void>;
   /** Throws an AttachmentError (code 5) when an archive path would leave ARCHIVE_DIR. */
   checkArchivePath(relativePath: string, field: string): Promise<void>;
+}
+
+/** Per-client request counting (issue 15): how long until the client may make another request, or 0 if it may now. */
+export interface RateLimits {
+  take(clientId: number, perSecond: number): Promise<number>;
 }

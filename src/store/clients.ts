@@ -10,6 +10,7 @@ export type ClientRow = {
   default_from_name: string | null;
   max_attachments: number | null;
   max_attachment_bytes: number | null;
+  rate_limit_per_second: number | null;
   jwt_required: boolean;
   jwt_algorithms: string | null;
   jwt_secret: string | null;
@@ -20,7 +21,7 @@ export type ClientRow = {
 };
 /** The columns an operator sets; the key is only ever generated. */
 export type ClientSettings = Partial<
-  Pick<ClientRow, 'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key'>
+  Pick<ClientRow, 'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'rate_limit_per_second' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key'>
 >;
 
 const fromDb = (r: ClientRow | undefined): ClientRow | undefined =>

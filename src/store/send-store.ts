@@ -34,6 +34,7 @@ export function clientFromRow(r: Row): ClientRecord {
     defaultFromName: r.default_from_name,
     maxAttachments: r.max_attachments,
     maxAttachmentBytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes),
+    rateLimitPerSecond: r.rate_limit_per_second ?? null,
     jwt: { required: r.jwt_required, algorithms: parseAlgorithms(r.jwt_algorithms), secret: r.jwt_secret, publicKey: r.jwt_public_key },
   };
 }

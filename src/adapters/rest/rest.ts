@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { AttachmentError, IdempotencyConflict, SendError, toSendError, ValidationError, type Issue } from '../../core/errors.js';
+import { AttachmentError, IdempotencyConflict, SendError, ThrottledError, toSendError, ValidationError, type Issue } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import { httpStatusOf } from '../../api/jsonapi.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, pointerOf, SEND_TYPES, sendInputFromJson, sendInputsFromJsonApi, type Answer, type Locations } from '../forms/json.js';
@@ -132,6 +132,13 @@ function batchStatus(answers: Answer[]): number {
   return statuses.has(500) ? 500 : 400;
 }
 
+/** A 429 says when to come back (RFC 9110 Retry-After, whole seconds): the longest wait of its throttled items. */
+function retryAfter(ctx: Context, status: number, answers: Answer[]) {
+  if (status !== 429) return;
+  const waits = answers.map((a) => (!a.ok && a.error instanceof ThrottledError ? a.error.retryAfterMs : 0));
+  ctx.set('Retry-After', String(Math.max(1, Math.ceil(Math.max(...waits) / 1000))));
+}
+
 function respond(ctx: Context, form: BodyForm, status: number, body: unknown) {
   ctx.status = status;
   ctx.body = body;
@@ -190,10 +197,12 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
       const answers = await runItems(o, op, parsed, body, caller, ctx);
       if (parsed.batch) {
         const status = batchStatus(answers);
+        retryAfter(ctx, status, answers);
         respond(ctx, form, status, jsonApiBatchAnswer(answers, parsed.ids, restStatusOf, parsed.locations));
       } else {
         const a = answers[0]!;
         const status = a.ok ? 200 : restStatusOf(a.error);
+        retryAfter(ctx, status, answers);
         respond(ctx, form, status, form === 'json' ? plainJsonAnswer(a) : jsonApiAnswer(a, status, [], parsed.locations[0]));
       }
     } catch (e) {
