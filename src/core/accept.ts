@@ -16,7 +16,7 @@ import {
   type SendRequest,
   type SendRequestInput,
 } from './send-request.js';
-import { documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { checkIntakeContext, documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
 import { admittedClient } from './throttle.js';
 import { parseXmlData, type XmlObject } from './xml-data.js';
 
@@ -174,6 +174,7 @@ function dryRunParams(params: Param[], channel: ChannelName, r: Rendered): Param
 }
 
 export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
+  checkIntakeContext(ctx);
   if (!present(input.clientHashKey)) {
     // No client to look up: still report every other violation along with the missing key.
     const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);

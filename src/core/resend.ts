@@ -4,9 +4,10 @@ import { NotFound } from './errors.js';
 import { payloadHash } from './payload-hash.js';
 import { paramValue, type IntakeContext, type SendAnswer, type SendRequestInput } from './send-request.js';
 import { admittedClient } from './throttle.js';
-import { validateResendRequest } from './validate.js';
+import { checkIntakeContext, validateResendRequest } from './validate.js';
 
 export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
+  checkIntakeContext(ctx);
   const client = await admittedClient(deps, input.clientHashKey, ctx);
   const req = validateResendRequest(input);
   const original = await deps.store.loadMessage(client.id, req.messageId);
