@@ -17,6 +17,7 @@ import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
+import { keyInQueryRule } from './api/caller.js';
 import { createClientStore } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
@@ -112,6 +113,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log.warn('demo fixtures loaded: the demo client\'s key is public (README); set FIXTURES=none on a gateway others can reach');
   }
 
+  if (config.allowKeyInQuery) log.warn('ALLOW_KEY_IN_QUERY=true: client keys are accepted in query strings, where access logs and proxies keep them');
   const channels = createChannels(config, db);
   const metrics = createMetrics(db.knex);
   const jobStore = createJobStore(db.knex);
@@ -166,6 +168,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
       routes: [
+        (r) => r.use(keyInQueryRule(config.allowKeyInQuery)),
         (r) => portalRoutes(r, createPortalStore(db.knex)),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
