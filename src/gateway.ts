@@ -70,6 +70,17 @@ export type GatewayOptions = {
   onOutcome?: (channel: string, outcome: Outcome) => void;
 };
 
+/** An output folder as /health shows it: writable, not made yet (made on first use), or not writable. */
+async function folderState(dir: string): Promise<string> {
+  try {
+    if (!(await fs.stat(dir)).isDirectory()) return 'not writable';
+    await fs.access(dir, fs.constants.W_OK);
+    return 'writable';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not made yet' : 'not writable';
+  }
+}
+
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
   const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' });
@@ -186,10 +197,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             worker: deliveryThread ? `${deliveryThread.state()} on its own thread` : worker ? 'running' : 'off',
             intakeFlow: flow.state(),
             lookupCache: lookups.state(),
-            email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
+            // States, not paths: /health answers anyone (issue 15 point 6).
+            email: config.smtpUrl ? 'smtp' : `eml files, ${await folderState(config.emailOutboxDir)}`,
             amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
-            print: config.printDir,
-            archive: config.archiveDir,
+            print: await folderState(config.printDir),
+            archive: await folderState(config.archiveDir),
           },
         };
       },
