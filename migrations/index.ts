@@ -5,6 +5,7 @@ import * as m002 from './002_channels.js';
 import * as m003 from './003_management.js';
 import * as m004 from './004_job_order.js';
 import * as m006 from './006_secrets_at_rest.js';
+import * as m007 from './007_client_rate_limit.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
@@ -12,4 +13,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '003_management': m003,
   '004_job_order': m004,
   '006_secrets_at_rest': m006,
+  '007_client_rate_limit': m007,
 };

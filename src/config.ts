@@ -57,6 +57,7 @@ const Env = z.object({
   JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRETS_KEY: z.string().refine((v) => secretsKeyOf(v) !== undefined, 'must be 32 bytes as 64 hex digits or base64, or a passphrase of at least 32 characters').optional(),
+  ALLOW_KEY_IN_QUERY: bool.default(false),
 });
 
 export type Config = {
@@ -95,6 +96,8 @@ export type Config = {
   adminToken?: string;
   /** AES-256 key that seals client JWT secrets in the database (SECRETS_KEY); unset: no JWT secret can be stored. */
   secretsKey?: Buffer;
+  /** Accept `?clientHashKey=` as older integrations send it (a risk: URLs are logged); off, such a request is 400. */
+  allowKeyInQuery: boolean;
 };
 
 const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD', 'SECRETS_KEY']);
@@ -162,6 +165,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     adminToken: e.ADMIN_TOKEN,
     secretsKey: e.SECRETS_KEY === undefined ? undefined : secretsKeyOf(e.SECRETS_KEY),
+    allowKeyInQuery: e.ALLOW_KEY_IN_QUERY,
   };
 }
 

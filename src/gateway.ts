@@ -17,6 +17,7 @@ import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
+import { keyInQueryRule } from './api/caller.js';
 import { createClientStore, sealStoredSecrets } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
@@ -42,6 +43,7 @@ import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
 import { createSendStore } from './store/send-store.js';
+import { createRateLimits } from './store/rate-limits.js';
 import { createWorker, type Worker } from './worker/worker.js';
 import { startDeliveryThread, type DeliveryThread } from './worker/delivery-thread.js';
 import type { Outcome } from './channels/channel.js';
@@ -67,6 +69,17 @@ export type GatewayOptions = {
   /** Told every delivery outcome instead of this gateway's metrics (the delivery thread reports them to its gateway). */
   onOutcome?: (channel: string, outcome: Outcome) => void;
 };
+
+/** An output folder as /health shows it: writable, not made yet (made on first use), or not writable. */
+async function folderState(dir: string): Promise<string> {
+  try {
+    if (!(await fs.stat(dir)).isDirectory()) return 'not writable';
+    await fs.access(dir, fs.constants.W_OK);
+    return 'writable';
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not made yet' : 'not writable';
+  }
+}
 
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
@@ -118,6 +131,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     log.warn('demo fixtures loaded: the demo client\'s key is public (README); set FIXTURES=none on a gateway others can reach');
   }
 
+  if (config.allowKeyInQuery) log.warn('ALLOW_KEY_IN_QUERY=true: client keys are accepted in query strings, where access logs and proxies keep them');
   const channels = createChannels(config, db);
   const metrics = createMetrics(db.knex);
   const jobStore = createJobStore(db.knex);
@@ -155,6 +169,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     limits: config.limits,
     idempotencyWindowMs: config.idempotencyWindowMs,
     render: config.render,
+    rateLimits: createRateLimits(),
     onStored: () => (worker ?? deliveryThread)?.wake(),
     onSourceRemoveFailed: (p, err) => log.warn({ path: p, err }, 'source file could not be removed after the message was stored'),
   };
@@ -172,6 +187,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
       routes: [
+        (r) => r.use(keyInQueryRule(config.allowKeyInQuery)),
         (r) => portalRoutes(r, createPortalStore(db.knex)),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
@@ -193,10 +209,11 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
             worker: deliveryThread ? `${deliveryThread.state()} on its own thread` : worker ? 'running' : 'off',
             intakeFlow: flow.state(),
             lookupCache: lookups.state(),
-            email: config.smtpUrl ? 'smtp' : `eml files in ${config.emailOutboxDir}`,
+            // States, not paths: /health answers anyone (issue 15 point 6).
+            email: config.smtpUrl ? 'smtp' : `eml files, ${await folderState(config.emailOutboxDir)}`,
             amqp: amqpIntake ? { state: amqpIntake.state(), queue: config.amqpQueue } : 'off',
-            print: config.printDir,
-            archive: config.archiveDir,
+            print: await folderState(config.printDir),
+            archive: await folderState(config.archiveDir),
           },
         };
       },

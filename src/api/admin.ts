@@ -32,6 +32,8 @@ const Settings = z.strictObject({
   // The columns are PostgreSQL integer / bigint: larger values are field errors, not internal ones.
   maxAttachments: z.number().int().min(0).max(2_147_483_647).nullable(),
   maxAttachmentBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable(),
+  /** Requests per second (issue 15); null: unlimited. */
+  rateLimitPerSecond: z.number().int().min(1).max(1_000_000).nullable(),
   jwtRequired: z.boolean(),
   jwtAlgorithms: z.array(z.enum(JWT_ALGORITHMS as [string, ...string[]], `must list algorithms of ${JWT_ALGORITHMS.join(', ')}`)),
   jwtSecret: z.string().min(32, 'must be at least 32 characters (256 bits for HS256)').nullable(),
@@ -66,6 +68,7 @@ function toColumns(s: Partial<SettingsInput>): ClientSettings {
   if (s.defaultFromName !== undefined) c.default_from_name = s.defaultFromName;
   if (s.maxAttachments !== undefined) c.max_attachments = s.maxAttachments;
   if (s.maxAttachmentBytes !== undefined) c.max_attachment_bytes = s.maxAttachmentBytes;
+  if (s.rateLimitPerSecond !== undefined) c.rate_limit_per_second = s.rateLimitPerSecond;
   if (s.jwtRequired !== undefined) c.jwt_required = s.jwtRequired;
   if (s.jwtAlgorithms !== undefined) c.jwt_algorithms = s.jwtAlgorithms.join(',') || null;
   if (s.jwtSecret !== undefined) c.jwt_secret = s.jwtSecret;
@@ -112,6 +115,7 @@ function clientResource(r: ClientRow & { key?: string }, withKey = false) {
       defaultFromName: r.default_from_name,
       maxAttachments: r.max_attachments,
       maxAttachmentBytes: r.max_attachment_bytes,
+      rateLimitPerSecond: r.rate_limit_per_second,
       jwtRequired: r.jwt_required,
       jwtAlgorithms: (r.jwt_algorithms ?? '').split(',').filter(Boolean),
       // A secret is never shown again; the public key is public.

@@ -15,7 +15,7 @@ export class UnsupportedMediaType extends ValidationError {
 /** SPEC §3: the HTTP status of each SPEC §7 code. */
 export function httpStatusOf(e: SendError): number {
   if (e instanceof UnsupportedMediaType) return e.httpStatus;
-  const byCode: Record<StatusCode, number> = { 0: 200, 1: 400, 2: 401, 3: 400, 4: 409, 5: 400, 6: 404, 9: 500 };
+  const byCode: Record<StatusCode, number> = { 0: 200, 1: 400, 2: 401, 3: 400, 4: 409, 5: 400, 6: 404, 7: 429, 9: 500 };
   // An unknown messageType is "not found"; a template that cannot render the data is a bad request.
   if (e.status === 3 && e.issues.every((i) => i.field === 'messageType')) return 404;
   if (e.status === 5 && e instanceof AttachmentError && e.tooLarge) return 413;

@@ -53,6 +53,7 @@ function clientSettings(o: Record<string, any>) {
   if (o.fromName !== undefined) a.defaultFromName = o.fromName;
   if (o.maxAttachments !== undefined) a.maxAttachments = o.maxAttachments;
   if (o.maxAttachmentBytes !== undefined) a.maxAttachmentBytes = o.maxAttachmentBytes;
+  if (o.rateLimit !== undefined) a.rateLimitPerSecond = o.rateLimit === 'none' ? null : o.rateLimit;
   if (o.jwtRequired) a.jwtRequired = true;
   if (o.jwtAlgorithms !== undefined) a.jwtAlgorithms = String(o.jwtAlgorithms).split(',').map((s: string) => s.trim()).filter(Boolean);
   if (o.jwtSecret !== undefined) a.jwtSecret = o.jwtSecret;
@@ -70,7 +71,7 @@ function clientSettings(o: Record<string, any>) {
 function printClient(g: Globals, doc: any, verb: string) {
   if (g.json) return print(JSON.stringify(doc, null, 2));
   const a = doc.data.attributes;
-  print(`client ${doc.data.id} ${verb}: ${a.name} <${a.defaultFromAddress}>${a.enabled ? '' : ' (disabled)'}, files in ${a.filesFolder}/`);
+  print(`client ${doc.data.id} ${verb}: ${a.name} <${a.defaultFromAddress}>${a.enabled ? '' : ' (disabled)'}${a.rateLimitPerSecond ? `, at most ${a.rateLimitPerSecond} requests/s` : ''}, files in ${a.filesFolder}/`);
   if (a.hashKey) {
     print(`hash key: ${a.hashKey}`);
     print('(shown only now; keep it, e.g.: export HAMMY_CLIENT_KEY=' + a.hashKey + ')');
@@ -85,6 +86,7 @@ client
   .option('--from-name <name>', 'default sender name')
   .option('--max-attachments <n>', 'attachment count limit', positiveInt)
   .option('--max-attachment-bytes <n>', 'attachment size limit', positiveInt)
+  .option('--rate-limit <perSecond>', 'requests per second (each batch item counts); default unlimited', positiveInt)
   .option('--jwt-algorithms <list>', 'pinned JWT algorithms, comma-separated (e.g. RS256)')
   .option('--jwt-secret <secret>', 'HMAC secret for HS* algorithms (32+ characters)')
   .option('--jwt-public-key <file>', 'PEM public key file for RS/PS/ES/EdDSA')
@@ -110,6 +112,13 @@ for (const [name, enabled] of [['disable', false], ['enable', true]] as const) {
     .description(enabled ? 'let the client send again' : 'refuse every request of the client (code 2)')
     .action(action(async (g, id: number) => printClient(g, await call(g, `${CLIENTS}/${id}`, { auth: 'admin', method: 'PATCH', body: { data: { type: 'clients', attributes: { enabled } } } }), `${name}d`)));
 }
+
+client
+  .command('rate-limit')
+  .argument('<id>', 'client id', positiveInt)
+  .argument('<perSecond>', "requests per second, or 'none' for unlimited", (v: string) => (v === 'none' ? v : positiveInt(v)))
+  .description('limit how many requests per second the client may make (over it: code 7, HTTP 429)')
+  .action(action(async (g, id: number, rateLimit: number | 'none') => printClient(g, await call(g, `${CLIENTS}/${id}`, { auth: 'admin', method: 'PATCH', body: { data: { type: 'clients', attributes: clientSettings({ rateLimit }) } } }), 'changed')));
 
 client
   .command('list')

@@ -1,10 +1,9 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
-import { clientOf } from './auth.js';
 import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
 import { dedupKeys, idempotencyKeyOf } from './dedup-keys.js';
 import { payloadHash } from './payload-hash.js';
-import type { ClientRecord, FileSources, MessageContent, NewAttachment, SendStore } from './ports.js';
 import type { RenderBounds } from './render-budget.js';
+import type { ClientRecord, FileSources, MessageContent, NewAttachment, RateLimits, SendStore } from './ports.js';
 import { renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
 import {
   paramValue,
@@ -19,7 +18,8 @@ import {
   type SendRequest,
   type SendRequestInput,
 } from './send-request.js';
-import { documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { checkIntakeContext, documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { admittedClient } from './throttle.js';
 import { parseXmlData, type XmlObject } from './xml-data.js';
 
 export type AcceptDeps = {
@@ -29,6 +29,8 @@ export type AcceptDeps = {
   idempotencyWindowMs: number;
   /** Rendering bounds (default: DEFAULT_RENDER_BOUNDS). */
   render?: RenderBounds;
+  /** Counts each client's requests against its rate limit; absent: nobody is throttled. */
+  rateLimits?: RateLimits;
   /** Resolves when a request may be stored (intake flow control holds it back while delivery lags far behind). */
   admit?: () => Promise<void>;
   /** Called after a new message is committed, to wake the delivery worker. */
@@ -176,12 +178,13 @@ function dryRunParams(params: Param[], channel: ChannelName, r: Rendered): Param
 }
 
 export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
+  checkIntakeContext(ctx);
   if (!present(input.clientHashKey)) {
     // No client to look up: still report every other violation along with the missing key.
     const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
     validateSendRequest(input, resolveChannel(input), deps.limits, xml.issues);
   }
-  const client = await clientOf(deps.store, input.clientHashKey, ctx);
+  const client = await admittedClient(deps, input.clientHashKey, ctx);
   const limits = clientLimits(client, deps.limits);
   const { template, issues } = await lookupTemplate(deps.store, client, input);
   const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);

@@ -1,5 +1,5 @@
 // One error family for the core, carrying the SPEC §7 status code and every issue found.
-export type StatusCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 9;
+export type StatusCode = 0 | 1 | 2 | 3 | 4 | 5 | 6 | 7 | 9;
 export type Issue = { code: StatusCode; field?: string; text: string };
 
 export class SendError extends Error {
@@ -47,6 +47,12 @@ export class AttachmentError extends SendError {
 export class NotFound extends SendError {
   constructor(text: string, field = 'messageId') {
     super(6, [{ code: 6, field, text }]);
+  }
+}
+/** Code 7: the client's rate limit is used up for now (issue 15); the same request may be sent again after retryAfterMs. */
+export class ThrottledError extends SendError {
+  constructor(readonly retryAfterMs: number, perSecond: number) {
+    super(7, [{ code: 7, field: 'clientHashKey', text: `throttled, retry later: this client may make ${perSecond} request(s) per second; retry after ${Math.ceil(retryAfterMs / 1000)} s` }]);
   }
 }
 

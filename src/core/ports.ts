@@ -10,6 +10,8 @@ export type ClientRecord = {
   defaultFromName: string | null;
   maxAttachments: number | null;
   maxAttachmentBytes: number | null;
+  /** Requests (send, resend, each batch item) per second; null: unlimited. */
+  rateLimitPerSecond: number | null;
   /** JWT settings (SPEC §3): algorithms pinned per client; `secret` for HS*, `publicKey` (PEM) for RS/PS/ES/EdDSA. */
   jwt: { required: boolean; algorithms: string[]; secret: string | null; publicKey: string | null };
   /** The client's own folder under SOURCE_DIR and ARCHIVE_DIR (a single safe path segment). */
@@ -105,4 +107,9 @@ export interface FileSources {
   remove(folder: string, relativePath: string): Promise<void>;
   /** Throws an AttachmentError (code 5) when an archive path would leave the client's folder of ARCHIVE_DIR. */
   checkArchivePath(folder: string, relativePath: string, field: string): Promise<void>;
+}
+
+/** Per-client request counting (issue 15): how long until the client may make another request, or 0 if it may now. */
+export interface RateLimits {
+  take(clientId: number, perSecond: number): Promise<number>;
 }

@@ -1,14 +1,15 @@
 // resendMail: a new message from a stored one, same content, optionally to a corrected address (SPEC §6).
 import type { AcceptDeps } from './accept.js';
-import { clientOf } from './auth.js';
 import { NotFound } from './errors.js';
 import { payloadHash } from './payload-hash.js';
 import { dedupKeys } from './dedup-keys.js';
 import { type IntakeContext, type SendAnswer, type SendRequestInput } from './send-request.js';
-import { validateResendRequest } from './validate.js';
+import { admittedClient } from './throttle.js';
+import { checkIntakeContext, validateResendRequest } from './validate.js';
 
 export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
-  const client = await clientOf(deps.store, input.clientHashKey, ctx);
+  checkIntakeContext(ctx);
+  const client = await admittedClient(deps, input.clientHashKey, ctx);
   const req = validateResendRequest(input);
   const original = await deps.store.loadMessage(client.id, req.messageId);
   // Another client's message is "not found", exactly like a missing one: existence never leaks.

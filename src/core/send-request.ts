@@ -43,14 +43,24 @@ export function splitAddressList(v: string | undefined): string[] {
     .filter(Boolean);
 }
 
+/** Bounds of what is stored beside the content (issue 15): property and param values, and how many of each. */
+export const VALUE_MAX = 4000;
+export const ENTRIES_MAX = 100;
+const value = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform(String)
+  .refine(noNul, NUL_TEXT)
+  .refine((v) => v.length <= VALUE_MAX, `must be at most ${VALUE_MAX} characters`);
+const entries = <T extends z.ZodTypeAny>(item: T) => z.array(item).max(ENTRIES_MAX, `must hold at most ${ENTRIES_MAX} entries`).optional().default([]);
+
 export const PropertySchema = z.object({
   key: str(255).min(1, 'is required'),
-  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).refine(noNul, NUL_TEXT).optional().default(''),
+  value: value.optional().default(''),
   isMetaData: bool.optional().default(false),
 });
 export const ParamSchema = z.object({
   key: str(255).min(1, 'is required'),
-  value: z.union([z.string(), z.number(), z.boolean()]).transform(String).refine(noNul, NUL_TEXT).optional().default(''),
+  value: value.optional().default(''),
 });
 
 /**
@@ -107,7 +117,7 @@ export const AttachmentSchema = z.object({
   postableWithoutCertificate: bool.optional(),
   internalFileName: headerStr(255).optional(),
   contentAvailable: bool.optional(),
-  properties: z.array(PropertySchema).optional().default([]),
+  properties: entries(PropertySchema),
 });
 
 export const SendRequestSchema = z.object({
@@ -141,8 +151,8 @@ export const SendRequestSchema = z.object({
   campaignPartId: integer.optional(),
   letterType: z.enum(LETTER_TYPES, { error: `must be one of ${LETTER_TYPES.join(', ')}` }).optional(),
   attachments: z.array(AttachmentSchema).optional().default([]),
-  properties: z.array(PropertySchema).optional().default([]),
-  params: z.array(ParamSchema).optional().default([]),
+  properties: entries(PropertySchema),
+  params: entries(ParamSchema),
 });
 
 /** What an adapter hands the core: wire primitives, not yet checked. */
@@ -158,7 +168,7 @@ export const ResendRequestSchema = z.object({
   requestId: str(150).optional(),
   userName: headerStr(100).optional(),
   recipientEmailAddress: email(100).optional(),
-  params: z.array(ParamSchema).optional().default([]),
+  params: entries(ParamSchema),
 });
 export type ResendRequest = z.output<typeof ResendRequestSchema>;
 

@@ -6,10 +6,12 @@ import {
   CHANNELS,
   contentHead,
   contentSize,
+  noNul,
   ResendRequestSchema,
   SendRequestSchema,
   type Attachment,
   type ChannelName,
+  type IntakeContext,
   type ResendRequest,
   type SendRequest,
   type SendRequestInput,
@@ -164,6 +166,24 @@ export function validateSendRequest(input: SendRequestInput, channel: ChannelNam
     throw new ValidationError(dedupe(issues));
   }
   return parsed.data!;
+}
+
+/** Where a request came from is stored with it: bounded alike on every intake (issue 15), named as the caller sent it. */
+export const CONTEXT_MAX = 255;
+
+export function checkIntakeContext(ctx: IntakeContext): void {
+  const fields: [string, string | undefined][] = [
+    ['X-Origin', ctx.origin],
+    ['X-Issuer', ctx.issuer],
+    [ctx.intake === 'amqp' ? 'message_id' : 'Idempotency-Key', ctx.idempotencyKey],
+  ];
+  const issues: Issue[] = [];
+  for (const [field, v] of fields) {
+    if (v === undefined) continue;
+    if (v.length > CONTEXT_MAX) issues.push({ code: 1, field, text: `${field} must be at most ${CONTEXT_MAX} characters` });
+    else if (!noNul(v)) issues.push({ code: 1, field, text: `${field} must not contain a NUL character` });
+  }
+  if (issues.length) throw new ValidationError(issues);
 }
 
 export function validateResendRequest(input: SendRequestInput): ResendRequest {

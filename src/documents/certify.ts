@@ -7,7 +7,7 @@ import type { SigningCertificate } from './signing.js';
 const signing = () => import('./signing.js');
 const letters = () => import('./letter.js');
 
-export type CertifyResult = { ok: true; note?: string } | { ok: false; reason: string };
+export type CertifyResult = { ok: true; note?: string } | { ok: false; reason: string; detail?: unknown };
 
 export function createCertifier(knex: Knex, cert: () => Promise<SigningCertificate>, signer: { name: string; location: string; contactInfo: string }) {
   const sign = async (pdf: Buffer) => (await signing()).signPdf(pdf, await cert(), { reason: 'Hitelesített dokumentum (Hammy)', ...signer });
@@ -32,7 +32,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
           const reason = (await isSigningError(e)) ? (e as Error).message : 'signing failed';
           // SPEC §4 step 5: a POST letter may still carry an attachment that allows going uncertified.
           if (m.channel === 'POST' && a.postableWithoutCertificate) skipped.push(`${a.fileName}: ${reason}`);
-          else return { ok: false, reason: `certification of ${a.fileName} failed: ${reason}` };
+          else return { ok: false, reason: `certification of ${a.fileName} failed: ${reason}`, detail: e };
         }
       }
       if (m.certificationExpected && m.channel !== 'POST' && !m.attachments.some((a) => a.fileName === messagePdfName(m))) {
@@ -46,7 +46,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
             .ignore();
           m.attachments.push(att);
         } catch (e) {
-          return { ok: false, reason: `certification of the message failed: ${(await isSigningError(e)) ? (e as Error).message : 'signing failed'}` };
+          return { ok: false, reason: `certification of the message failed: ${(await isSigningError(e)) ? (e as Error).message : 'signing failed'}`, detail: e };
         }
       }
       return { ok: true, note: skipped.length ? `sent without certificate: ${skipped.join('; ')}` : undefined };

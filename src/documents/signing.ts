@@ -9,8 +9,16 @@ import forge from 'node-forge';
 import { PDFDocument } from 'pdf-lib';
 
 export type SigningCertificate = { p12: Buffer; passphrase: string; subject: string };
+/** Its message may be shown to a client (the message's timeline); the certificate's path is only for the log. */
 export class SigningError extends Error {
   override name = 'SigningError';
+  constructor(
+    message: string,
+    options?: ErrorOptions,
+    readonly file?: string,
+  ) {
+    super(message, options);
+  }
 }
 
 /** What a signature needs, parsed once per certificate: PKCS#12 decryption is the slow part. */
@@ -35,7 +43,8 @@ export async function signPdf(pdf: Buffer, cert: SigningCertificate, info: { rea
     return await new SignPdf().sign(await withPlaceholder(pdf, info, material), new CadesSigner(material));
   } catch (e) {
     if (e instanceof SigningError) throw e;
-    throw new SigningError(`signing failed: ${e instanceof Error ? e.message.split('\n')[0] : 'unknown error'}`);
+    // The library's own words stay in the log (cause): the message is shown to the client in the message's timeline.
+    throw new SigningError('signing failed', { cause: e });
   }
 }
 
@@ -43,14 +52,14 @@ async function readCertificate(file: string, passphrase: string): Promise<Signin
   let p12: Buffer;
   try {
     p12 = await fs.readFile(file);
-  } catch {
-    throw new SigningError(`signing certificate ${file} cannot be read`);
+  } catch (e) {
+    throw new SigningError('the signing certificate (CERT_P12_PATH) cannot be read', { cause: e }, file);
   }
   const cert = { p12, passphrase, subject: '' };
   try {
     cert.subject = keyMaterial(cert).subject;
-  } catch {
-    throw new SigningError(`signing certificate ${file} is not a PKCS#12 file with an RSA key, or the passphrase is wrong`);
+  } catch (e) {
+    throw new SigningError('the signing certificate (CERT_P12_PATH) is not a PKCS#12 file with an RSA key, or the passphrase is wrong', { cause: e }, file);
   }
   return cert;
 }

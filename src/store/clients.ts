@@ -12,6 +12,7 @@ export type ClientRow = {
   default_from_name: string | null;
   max_attachments: number | null;
   max_attachment_bytes: number | null;
+  rate_limit_per_second: number | null;
   jwt_required: boolean;
   jwt_algorithms: string | null;
   jwt_secret: string | null;
@@ -25,7 +26,7 @@ export type ClientRow = {
 export type ClientSettings = Partial<
   Pick<
     ClientRow,
-    'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key' | 'files_folder'
+    'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'rate_limit_per_second' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key' | 'files_folder'
   >
 >;
 

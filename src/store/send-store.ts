@@ -45,6 +45,7 @@ export function clientFromRow(r: Row, secretsKey?: Buffer): ClientRecord {
     defaultFromName: r.default_from_name,
     maxAttachments: r.max_attachments,
     maxAttachmentBytes: r.max_attachment_bytes === null ? null : Number(r.max_attachment_bytes),
+    rateLimitPerSecond: r.rate_limit_per_second ?? null,
     jwt: { required: r.jwt_required, algorithms: parseAlgorithms(r.jwt_algorithms), secret: jwtSecretOf(r.jwt_secret, secretsKey), publicKey: r.jwt_public_key },
     filesFolder: filesFolderOf(r as { id: number; files_folder: string | null }),
   };

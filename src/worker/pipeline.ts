@@ -1,5 +1,5 @@
 // The steps after a message is claimed (STYLE §3): certify, archive, then the channel; each safe to run again.
-import type { Channel, Outcome } from '../channels/channel.js';
+import { codeOf, type Channel, type Outcome } from '../channels/channel.js';
 import type { ChannelName } from '../core/send-request.js';
 import type { Archiver } from '../documents/archive.js';
 import type { Certifier } from '../documents/certify.js';
@@ -15,7 +15,7 @@ export function createPipeline(o: { channels: Partial<Record<ChannelName, Channe
     let note: string | undefined;
     if (o.certifier) {
       const c = await o.certifier.certify(m);
-      if (!c.ok) return { kind: 'failed', reason: c.reason };
+      if (!c.ok) return { kind: 'failed', reason: c.reason, detail: c.detail };
       note = c.note;
     }
     if (o.archiver) {
@@ -26,8 +26,7 @@ export function createPipeline(o: { channels: Partial<Record<ChannelName, Channe
           await o.jobs.recordEventOnce(m.id, 'ARCHIVED', n > 0 ? `${n} item(s) archived` : 'archived');
         }
       } catch (e) {
-        const err = e as NodeJS.ErrnoException;
-        return { kind: 'retry', reason: `archiving failed: ${err.code ?? err.message}` };
+        return { kind: 'retry', reason: `archiving failed${codeOf(e)}`, detail: e };
       }
     }
     const out = await channel.deliver(m);

@@ -28,6 +28,15 @@ export function backoffMs(attempts: number, baseMs: number): number {
   return Math.round(raw * (0.8 + Math.random() * 0.4));
 }
 
+/**
+ * An error no step expected becomes a reason safe to show the client (issue 15 point 6): its text may hold SQL,
+ * a file path or a library's internals, so that goes to the log with the messageId, and the event says only what failed.
+ */
+export function safeReason(log: () => Logger, e: unknown, what: string): string {
+  log().error({ err: e }, `delivery: ${what}`);
+  return `${what}; the gateway log has the detail`;
+}
+
 export function createWorker(o: WorkerOptions) {
   const workerId = `worker-${process.pid}-${randomUUID().slice(0, 8)}`;
   const inflight = new Set<Promise<void>>();
@@ -60,11 +69,12 @@ export function createWorker(o: WorkerOptions) {
       const message = job.message !== undefined ? job.message : await o.jobs.loadForDelivery(job.messageId);
       outcome = !message
         ? { kind: 'failed', reason: 'message vanished' }
-        : await o.pipeline(message).catch((e: Error): Outcome => ({ kind: 'retry', reason: `unexpected: ${e.message}` }));
+        : await o.pipeline(message).catch((e: unknown): Outcome => ({ kind: 'retry', reason: safeReason(log, e, 'unexpected error') }));
       if (message) o.onOutcome?.(message.channel, outcome);
     } catch (e) {
-      outcome = { kind: 'retry', reason: `database unavailable: ${(e as Error).message}` };
+      outcome = { kind: 'retry', reason: safeReason(log, e, 'database unavailable') };
     }
+    if ('detail' in outcome && outcome.detail !== undefined) log().warn({ err: outcome.detail, reason: outcome.reason }, 'delivery step failed');
     // What happened must be recorded, not done again (a mail the SMTP server took is not sent twice): while
     // the database is away, keep trying to settle. Only if this process dies does the lock time out and the job run again.
     for (let i = 0; ; i++) {

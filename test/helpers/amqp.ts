@@ -66,6 +66,14 @@ export class Producer {
   async close() {
     await this.conn.close().catch(() => undefined);
   }
+
+  /** Removes a test gateway's queue, its dead-letter queue and reply exchange, then closes. */
+  async removeAndClose(queue: string) {
+    await this.ch.deleteQueue(queue).catch(() => undefined);
+    await this.ch.deleteQueue(`${queue}.dead`).catch(() => undefined);
+    await this.ch.deleteExchange(`${queue}.reply`).catch(() => undefined);
+    await this.close();
+  }
 }
 
 /** Closes the gateway's broker connection from the broker's side, as an operator would. */

@@ -175,6 +175,20 @@ describe('hammy command-line tool', function () {
     assert.equal((await hammy(['client', 'enable', clientId], { HAMMY_ADMIN_TOKEN: TOKEN })).code, 0);
   });
 
+  it('rate limit: create --rate-limit sets it, rate-limit <id> none clears it', async () => {
+    const made = await hammy(['client', 'create', '--name', 'Lassú Kft.', '--from', 'lassu@uj.example', '--rate-limit', '5'], { HAMMY_ADMIN_TOKEN: TOKEN });
+    assert.equal(made.code, 0, made.stderr);
+    assert.match(made.stdout, /at most 5 requests\/s/);
+    const id = /client (\d+) created/.exec(made.stdout)![1]!;
+    assert.equal((await gw.db.knex('clients').where({ id: Number(id) }).first()).rate_limit_per_second, 5);
+    const cleared = await hammy(['client', 'rate-limit', id, 'none'], { HAMMY_ADMIN_TOKEN: TOKEN });
+    assert.equal(cleared.code, 0, cleared.stderr);
+    assert.equal((await gw.db.knex('clients').where({ id: Number(id) }).first()).rate_limit_per_second, null);
+    const bad = await hammy(['client', 'rate-limit', id, 'fast'], { HAMMY_ADMIN_TOKEN: TOKEN });
+    assert.notEqual(bad.code, 0);
+    assert.match(bad.stderr, /must be a positive integer/);
+  });
+
   it('says what is missing: the admin token, the key, a reachable gateway', async () => {
     const noToken = await hammy(['client', 'list']);
     assert.deepEqual([noToken.code, noToken.stderr.trim()], [1, 'hammy: the admin token is needed: --admin-token or HAMMY_ADMIN_TOKEN']);

@@ -16,7 +16,8 @@ const hs = (exp: string | number = '10m', secret = SECRET) =>
 describe('REST JWT (SPEC §3)', () => {
   let gw: TestGateway;
   before(async () => {
-    gw = await startTestGateway();
+    // The Hammy page's sample sends the key in the query too, which only ALLOW_KEY_IN_QUERY accepts (key-in-query.test.ts).
+    gw = await startTestGateway({ ALLOW_KEY_IN_QUERY: 'true' });
     await gw.db.knex('clients').insert([
       { key_hash: keyHash('jwt-hs'), name: 'HS client', default_from_address: 'hs@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: sealedSecret(SECRET) },
       {

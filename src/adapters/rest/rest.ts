@@ -4,7 +4,7 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { AttachmentError, IdempotencyConflict, SendError, toSendError, ValidationError, type Issue } from '../../core/errors.js';
+import { AttachmentError, IdempotencyConflict, SendError, ThrottledError, toSendError, ValidationError } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import { httpStatusOf } from '../../api/jsonapi.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, pointerOf, SEND_TYPES, sendInputFromJson, sendInputsFromJsonApi, type Answer, type Locations } from '../forms/json.js';
@@ -44,11 +44,8 @@ export const restStatusOf = (e: SendError) => (e instanceof UnsupportedMediaType
 function callerOf(ctx: Context) {
   const q = (k: string) => (typeof ctx.query[k] === 'string' ? (ctx.query[k] as string) : undefined);
   const h = (k: string) => ctx.get(k) || undefined;
-  const issues: Issue[] = [];
-  for (const name of ['X-Origin', 'X-Issuer', 'Idempotency-Key', 'X-User-Name']) {
-    if ((h(name)?.length ?? 0) > HEADER_MAX) issues.push({ code: 1, field: name, text: `${name} must be at most ${HEADER_MAX} characters` });
-  }
-  if (issues.length) throw new ValidationError(issues);
+  // X-Origin, X-Issuer and Idempotency-Key are bounded in the core, on every intake; X-User-Name is named here, as a header.
+  if ((h('X-User-Name')?.length ?? 0) > HEADER_MAX) throw new ValidationError([{ code: 1, field: 'X-User-Name', text: `X-User-Name must be at most ${HEADER_MAX} characters` }]);
   return {
     clientHashKey: h('X-Client-Hash-Key') ?? q('clientHashKey'),
     userName: h('X-User-Name') ?? q('userName'),
@@ -132,6 +129,13 @@ function batchStatus(answers: Answer[]): number {
   return statuses.has(500) ? 500 : 400;
 }
 
+/** A 429 says when to come back (RFC 9110 Retry-After, whole seconds): the longest wait of its throttled items. */
+function retryAfter(ctx: Context, status: number, answers: Answer[]) {
+  if (status !== 429) return;
+  const waits = answers.map((a) => (!a.ok && a.error instanceof ThrottledError ? a.error.retryAfterMs : 0));
+  ctx.set('Retry-After', String(Math.max(1, Math.ceil(Math.max(...waits) / 1000))));
+}
+
 function respond(ctx: Context, form: BodyForm, status: number, body: unknown) {
   ctx.status = status;
   ctx.body = body;
@@ -190,10 +194,12 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
       const answers = await runItems(o, op, parsed, body, caller, ctx);
       if (parsed.batch) {
         const status = batchStatus(answers);
+        retryAfter(ctx, status, answers);
         respond(ctx, form, status, jsonApiBatchAnswer(answers, parsed.ids, restStatusOf, parsed.locations));
       } else {
         const a = answers[0]!;
         const status = a.ok ? 200 : restStatusOf(a.error);
+        retryAfter(ctx, status, answers);
         respond(ctx, form, status, form === 'json' ? plainJsonAnswer(a) : jsonApiAnswer(a, status, [], parsed.locations[0]));
       }
     } catch (e) {

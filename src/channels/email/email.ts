@@ -7,7 +7,7 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
 import { writeAtomic } from '../../documents/archive.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
-import type { Channel, Outcome } from '../channel.js';
+import { codeOf, type Channel, type Outcome } from '../channel.js';
 
 export type EmailOptions = { smtpUrl?: string; poolSize: number; outboxDir: string; messageIdDomain: string };
 
@@ -32,13 +32,19 @@ export function mailFor(m: DeliveryMessage, domain: string): Mail.Options {
   };
 }
 
+/** What the SMTP server answered, fit to show a client (issue 15 point 6): no control characters, at most 200 characters. */
+export function smtpReplyText(text: string): string {
+  return text.replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ').replace(/\s+/g, ' ').trim().slice(0, 200);
+}
+
+/** The SMTP reply (code and text) may be shown; any other error is named by its code only, the rest goes to the log. */
 export function classifySmtpError(err: unknown): Outcome {
-  const e = err as { responseCode?: number; code?: string; response?: string; message?: string };
-  const reason = (e.response ?? e.message ?? String(err)).slice(0, 500);
-  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'failed', reason: `SMTP ${e.responseCode}: ${reason}` };
-  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return { kind: 'retry', reason: `SMTP ${e.responseCode}: ${reason}` };
-  if (e.code && RETRYABLE_CODES.has(e.code)) return { kind: 'retry', reason: `${e.code}: ${reason}` };
-  return { kind: 'retry', reason };
+  const e = err as { responseCode?: number; code?: string; response?: string };
+  const reply = `SMTP ${e.responseCode}: ${smtpReplyText(e.response ?? '')}`;
+  if (typeof e.responseCode === 'number' && e.responseCode >= 500) return { kind: 'failed', reason: reply, detail: err };
+  if (typeof e.responseCode === 'number' && e.responseCode >= 400) return { kind: 'retry', reason: reply, detail: err };
+  if (e.code && RETRYABLE_CODES.has(e.code)) return { kind: 'retry', reason: `SMTP server not reachable (${e.code})`, detail: err };
+  return { kind: 'retry', reason: 'SMTP delivery failed unexpectedly', detail: err };
 }
 
 /**
@@ -87,7 +93,7 @@ export function createEmailChannel(o: EmailOptions): Channel {
         try {
           const info = await (await transport()).sendMail(mailFor(m, o.messageIdDomain));
           const rejected = (info.rejected ?? []).map(String);
-          return { kind: 'sent', ref: `${info.response}${rejected.length ? `; rejected: ${rejected.join(', ')}` : ''}`.slice(0, 500) };
+          return { kind: 'sent', ref: `${smtpReplyText(String(info.response ?? ''))}${rejected.length ? `; rejected: ${rejected.join(', ')}` : ''}`.slice(0, 500) };
         } catch (err) {
           return classifySmtpError(err);
         }
@@ -109,7 +115,7 @@ export function createEmailChannel(o: EmailOptions): Channel {
         await writeAtomic(file, info.message as Buffer); // a reader never sees half a mail
         return { kind: 'sent', ref: `file ${path.basename(file)}` };
       } catch (err) {
-        return { kind: 'retry', reason: `outbox write failed: ${(err as Error).message}` };
+        return { kind: 'retry', reason: `e-mail outbox not writable${codeOf(err)}`, detail: err };
       }
     },
     async close() {},

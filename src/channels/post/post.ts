@@ -6,7 +6,7 @@ import { writeAtomic } from '../../documents/archive.js';
 import type { Certifier } from '../../documents/certify.js';
 import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
-import type { Channel, Outcome } from '../channel.js';
+import { codeOf, type Channel, type Outcome } from '../channel.js';
 import { createManifestWriter } from './manifest.js';
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
@@ -40,14 +40,14 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
         const { makeLetterPdf } = await import('../../documents/letter.js');
         letter = await makeLetterPdf(input);
       } catch (e) {
-        return { kind: 'failed', reason: `letter could not be made: ${(e as Error).message}` };
+        return { kind: 'failed', reason: 'the letter PDF could not be made', detail: e };
       }
       let pdf = letter.pdf;
       if (m.certificationExpected) {
         try {
           pdf = await o.certifier.sign(pdf);
         } catch (e) {
-          return { kind: 'failed', reason: `certification of the letter failed: ${(e as Error).message}` };
+          return { kind: 'failed', reason: 'certification of the letter failed', detail: e };
         }
       }
       const file = `${m.id}.pdf`;
@@ -56,7 +56,7 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
         await fs.mkdir(dir, { recursive: true });
         await writeAtomic(path.join(dir, file), pdf);
       } catch (e) {
-        return { kind: 'retry', reason: `print outbox not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        return { kind: 'retry', reason: `print outbox not writable${codeOf(e)}`, detail: e };
       }
       await o.knex('print_items')
         .insert({
@@ -77,7 +77,7 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       try {
         await manifests.flush(key);
       } catch (e) {
-        return { kind: 'retry', reason: `manifest not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        return { kind: 'retry', reason: `print manifest not written${codeOf(e)}`, detail: e };
       }
       return { kind: 'sent', ref: `print ${key}/${file}, ${letter.pageCount} pages` };
     },
