@@ -10,7 +10,8 @@ import { tempDir } from './gateway.js';
 const run = promisify(execFile);
 const BIN = process.env.TEST_PG_BIN ?? '/usr/lib/postgresql/15/bin';
 
-async function freePort(): Promise<number> {
+/** A port nothing listens on now (the kernel's pick). */
+export async function freePort(): Promise<number> {
   const s = net.createServer();
   await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
   const { port } = s.address() as net.AddressInfo;
