@@ -112,8 +112,9 @@ export function createArchiver(knex: Knex, archiveDir: string) {
       properties: item.properties,
       archivedAt: new Date().toISOString(),
     };
-    // Same path on a re-run: a crash before the ledger row leaves a file that the re-run overwrites, never a second one.
-    await writeAtomic(file, item.content);
+    // Same path on a re-run: a crash before the ledger row leaves the same bytes there, never a second file;
+    // different bytes there are another message's (of an older database), kept.
+    await writeNew(file, item.content);
     await writeAtomic(`${file}.meta.json`, Buffer.from(JSON.stringify(sidecar, null, 2)));
     await knex('archive_entries')
       .insert({ message_id: m.id, attachment_seq: item.seq, target: 'FS', location: path.relative(archiveDir, file) })
@@ -141,6 +142,36 @@ export function createArchiver(knex: Knex, archiveDir: string) {
   };
 }
 export type Archiver = ReturnType<typeof createArchiver>;
+
+/** A message's file is in place already, and it is another message's: it is kept, and this delivery says so. */
+export class FileTaken extends Error {
+  constructor(file: string) {
+    super(`${path.basename(file)} is there already, a different file (another message's, kept): move it away to let this one through`);
+  }
+}
+
+/**
+ * Puts a message's file in place without replacing another message's (ids restart with a new database while
+ * an old outbox stays). Linked from a work file, so a reader never sees half of it; an existing file with the
+ * same bytes, or one `mine` says an earlier attempt of this message wrote, counts as written.
+ */
+export async function writeNew(file: string, bytes: Buffer, mine: (existing: Buffer) => boolean | Promise<boolean> = () => false): Promise<void> {
+  const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;
+  await fs.writeFile(tmp, bytes);
+  try {
+    await fs.link(tmp, file);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const existing = await fs.readFile(file);
+    if (!existing.equals(bytes)) {
+      if (!(await mine(existing))) throw new FileTaken(file);
+      await fs.rename(tmp, file);
+      return;
+    }
+  } finally {
+    await fs.rm(tmp, { force: true });
+  }
+}
 
 export async function writeAtomic(file: string, bytes: Buffer): Promise<void> {
   const tmp = `${file}.${process.pid}.${Date.now()}.tmp`;

@@ -3,6 +3,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import fsp from 'node:fs/promises';
+import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { migrations } from '../../migrations/index.js';
@@ -25,15 +26,60 @@ const preparing = new Map<string, Promise<void>>();
  * PGlite's initdb tenfold). The copy is made beside it and renamed into place, so a start stopped midway
  * leaves no half-copied database; the work folders of such starts are removed by the next one. Without a
  * template, PGlite's initdb makes the folder on open. One folder is prepared once per process: a second
- * call gets the first call's promise, its failure included.
+ * call gets the first call's promise, its failure included. The folder is held for this process first
+ * (holdDataDir): an embedded database serves one process.
  */
 export function prepareDataDir(dir: string): Promise<void> {
   let p = preparing.get(dir);
   if (!p) {
-    p = copyTemplate(dir);
+    p = holdDataDir(dir).then(() => copyTemplate(dir));
     preparing.set(dir, p);
   }
   return p;
+}
+
+/**
+ * Holds `dir` for this process until it exits, or refuses with the holder's pid: a Linux abstract unix socket
+ * named after the folder's real path listens, and the kernel frees the name when the process ends, however it
+ * ends, so a crashed holder never blocks the next start (no stale lock file). The holder answers its pid on it.
+ */
+async function holdDataDir(dir: string): Promise<void> {
+  if (process.platform !== 'linux') return; // abstract sockets are Linux's own
+  await fsp.mkdir(path.dirname(dir), { recursive: true });
+  const parent = await fsp.realpath(path.dirname(dir));
+  const real = await fsp.realpath(dir).catch(() => path.join(parent, path.basename(dir)));
+  const name = `\0hammy-db-${createHash('sha256').update(real).digest('hex').slice(0, 32)}`;
+  // Held per process, not per copy of this module: a gateway started again in the same process reopens it.
+  const held = ((globalThis as { hammyHeldDirs?: Set<string> }).hammyHeldDirs ??= new Set());
+  if (held.has(name)) return;
+  const server = net.createServer((s) => s.on('error', () => undefined).end(`${process.pid}\n`));
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(name, () => resolve());
+    });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw e;
+    const pid = await holderPid(name);
+    throw new Error(`${real} is in use by another process (${pid ? `pid ${pid}` : 'its pid did not answer'}): an embedded database serves one process; stop that one, or set DATA_DIR to another folder (or DATABASE_URL for several gateways on one database)`);
+  }
+  held.add(name);
+  server.unref(); // the hold lasts as long as the process, and keeps nothing running by itself
+}
+
+function holderPid(name: string): Promise<number | undefined> {
+  return new Promise((resolve) => {
+    let got = '';
+    const s = net.connect(name);
+    const done = () => {
+      s.destroy();
+      resolve(/^\d+$/.test(got.trim()) ? Number(got.trim()) : undefined);
+    };
+    s.setTimeout(2000, done);
+    s.on('data', (d) => (got += d));
+    s.on('end', done);
+    s.on('error', done);
+  });
 }
 
 async function copyTemplate(dir: string): Promise<void> {

@@ -1,6 +1,5 @@
 // A test producer on the real RabbitMQ: publish a request, wait for the answer on an exclusive reply queue.
 import { randomUUID } from 'node:crypto';
-import { execFileSync } from 'node:child_process';
 import * as amqp from 'amqplib';
 
 export const AMQP_URL = process.env.TEST_AMQP_URL ?? 'amqp://guest:guest@127.0.0.1:5672';
@@ -14,9 +13,12 @@ export class Producer {
   private waiting = new Map<string, (r: Reply) => void>();
   replies: Reply[] = [];
 
-  static async open(): Promise<Producer> {
+  /** `url`: the broker, or a fault proxy in front of it (test/helpers/tcp-proxy.ts). */
+  static async open(url = AMQP_URL): Promise<Producer> {
     const p = new Producer();
-    p.conn = await amqp.connect(AMQP_URL);
+    p.conn = await amqp.connect(url);
+    // A lost connection shows in the requests that go unanswered; unheard, its 'error' would end the test process.
+    p.conn.on('error', () => undefined);
     p.ch = await p.conn.createChannel();
     p.replyQueue = (await p.ch.assertQueue('', { exclusive: true, autoDelete: true })).queue;
     await p.ch.consume(p.replyQueue, (m) => m && p.onReply(m), { noAck: true });
@@ -74,18 +76,4 @@ export class Producer {
     await this.ch.deleteExchange(`${queue}.reply`).catch(() => undefined);
     await this.close();
   }
-}
-
-/** Closes the gateway's broker connection from the broker's side, as an operator would. */
-export function closeGatewayConnections(queue: string): number {
-  const out = execFileSync('rabbitmqctl', ['-q', '--no-table-headers', 'list_connections', 'pid', 'client_properties'], { encoding: 'utf8' });
-  let closed = 0;
-  for (const line of out.split('\n')) {
-    const [pid, ...name] = line.split('\t');
-    if (pid && name.join('\t').includes(`hammy-gateway ${queue} `)) {
-      execFileSync('rabbitmqctl', ['-q', 'close_connection', pid, 'closed by test'], { encoding: 'utf8' });
-      closed++;
-    }
-  }
-  return closed;
 }

@@ -1,7 +1,7 @@
 // Load from all three intakes at once, remembering every messageId that was accepted (status 0).
 import { randomUUID } from 'node:crypto';
 import { envelope, postSoap } from '../helpers/soap.js';
-import { Producer } from '../helpers/amqp.js';
+import { AMQP_URL, Producer } from '../helpers/amqp.js';
 
 export type Tally = { accepted: Set<number>; refused: Map<number, number>; errors: number; sent: number };
 
@@ -42,9 +42,9 @@ export async function restLoop(url: string, tag: string, until: () => boolean, t
 
 /**
  * AMQP is at-least-once on the producer's side too: a request without an answer is published again
- * (same message_id) until it gets one, across broker outages.
+ * (same message_id) until it gets one, across broker outages. `url`: the broker or a fault proxy before it.
  */
-export async function amqpLoad(queue: string, tag: string, n: number, t: Tally, duringMs: number) {
+export async function amqpLoad(queue: string, tag: string, n: number, t: Tally, duringMs: number, url = AMQP_URL) {
   const pending = new Map<string, string>();
   for (let i = 0; i < n; i++) pending.set(randomUUID(), JSON.stringify(body(`${tag} amqp`, i)));
   const until = Date.now() + duringMs + 60000;
@@ -52,7 +52,7 @@ export async function amqpLoad(queue: string, tag: string, n: number, t: Tally, 
   let first = true;
   while (pending.size && Date.now() < until) {
     try {
-      producer ??= await Producer.open();
+      producer ??= await Producer.open(url);
       const wave = [...pending].map(([id, b]) =>
         producer!.request(queue, b, { messageId: id, correlationId: id }, 8000).then(
           (r) => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
-import { writeAtomic } from '../../documents/archive.js';
+import { writeNew } from '../../documents/archive.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import { codeOf, type Channel, type Outcome } from '../channel.js';
 
@@ -112,7 +112,8 @@ export function createEmailChannel(o: EmailOptions): Channel {
         const info = await (await stream()).sendMail(mailFor(m, o.messageIdDomain));
         await fs.mkdir(o.outboxDir, { recursive: true });
         const file = path.join(o.outboxDir, `${m.id}.eml`);
-        await writeAtomic(file, info.message as Buffer); // a reader never sees half a mail
+        // A reader never sees half a mail; a mail of an earlier attempt of this message is replaced, another's kept.
+        await writeNew(file, info.message as Buffer, (existing) => sameMail(existing, info.message as Buffer));
         return { kind: 'sent', ref: `file ${path.basename(file)}` };
       } catch (err) {
         return { kind: 'retry', reason: `e-mail outbox not writable${codeOf(err)}`, detail: err };
@@ -120,4 +121,17 @@ export function createEmailChannel(o: EmailOptions): Channel {
     },
     async close() {},
   };
+}
+
+/** The headers that say which message a mail is for; Date and MIME boundaries differ on every rendering. */
+const IDENTITY = ['message-id', 'x-hammy-message-id', 'subject', 'to'];
+function identity(mail: Buffer): string[] {
+  const head = mail.toString('utf8', 0, Math.max(0, mail.indexOf('\n\n'))).replace(/\r?\n[ \t]+/g, ' ');
+  const fields = new Map(head.split(/\r?\n/).map((l) => [l.slice(0, l.indexOf(':')).toLowerCase(), l.slice(l.indexOf(':') + 1).trim()]));
+  return IDENTITY.map((h) => fields.get(h) ?? '');
+}
+/** An outbox file of an earlier attempt of this same message (a crash after the write, before SENT was recorded). */
+function sameMail(existing: Buffer, mail: Buffer): boolean {
+  const [a, b] = [identity(existing), identity(mail)];
+  return a[1] !== '' && a.every((v, i) => v === b[i]);
 }

@@ -2,7 +2,7 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
-import { writeAtomic } from '../../documents/archive.js';
+import { FileTaken, writeNew } from '../../documents/archive.js';
 import type { Certifier } from '../../documents/certify.js';
 import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
@@ -54,8 +54,11 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       try {
         const dir = path.join(o.printDir, key);
         await fs.mkdir(dir, { recursive: true });
-        await writeAtomic(path.join(dir, file), pdf);
+        // An earlier attempt of this letter that got as far as its print item wrote the file there; else it is another's.
+        const mine = async () => Boolean(await o.knex('print_items').where({ message_id: m.id, batch_key: key }).first());
+        await writeNew(path.join(dir, file), pdf, mine);
       } catch (e) {
+        if (e instanceof FileTaken) return { kind: 'retry', reason: `print outbox: ${e.message}` };
         return { kind: 'retry', reason: `print outbox not writable${codeOf(e)}`, detail: e };
       }
       await o.knex('print_items')
