@@ -53,6 +53,7 @@ const Env = z.object({
   RETRY_BASE_MS: int(1000, 1),
   JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
+  PORTAL_KEY_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name (letters, digits, -)').default('X-Portal-Key'),
 });
 
 export type Config = {
@@ -87,6 +88,8 @@ export type Config = {
   worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */
   adminToken?: string;
+  /** The header the remote-content platform sends its portal key in. */
+  portalKeyHeader: string;
 };
 
 const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD']);
@@ -152,6 +155,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       lockTimeoutMs: e.JOB_LOCK_TIMEOUT_MS,
     },
     adminToken: e.ADMIN_TOKEN,
+    portalKeyHeader: e.PORTAL_KEY_HEADER,
   };
 }
 

@@ -17,6 +17,7 @@ import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
+import { portalKeyRoutes } from './api/portal-keys.js';
 import { createClientStore } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
@@ -28,6 +29,7 @@ import { createCertifier } from './documents/certify.js';
 import type { SigningCertificate } from './documents/signing.js';
 import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
+import { createPortalKeyStore } from './store/portal-keys.js';
 import { createPipeline } from './worker/pipeline.js';
 import { createMetrics, metricsRoute } from './metrics.js';
 import { deliversOnThread, type Config } from './config.js';
@@ -164,13 +166,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
       routes: [
-        (r) => portalRoutes(r, createPortalStore(db.knex)),
+        (r) => portalRoutes(r, { store: createPortalStore(db.knex), keys: createPortalKeyStore(db.knex), keyHeader: config.portalKeyHeader }),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed)),
         (r) => metricsRoute(r, metrics),
         ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed))] : []),
+        ...(config.adminToken ? [(r: Parameters<typeof portalKeyRoutes>[0]) => portalKeyRoutes(r, config.adminToken!, createPortalKeyStore(db.knex))] : []),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');
