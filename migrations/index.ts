@@ -4,6 +4,7 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_channels.js';
 import * as m003 from './003_management.js';
 import * as m004 from './004_job_order.js';
+import * as m005 from './005_portal_keys.js';
 import * as m006 from './006_secrets_at_rest.js';
 import * as m007 from './007_client_rate_limit.js';
 
@@ -12,6 +13,7 @@ export const migrations: Record<string, Knex.Migration> = {
   '002_channels': m002,
   '003_management': m003,
   '004_job_order': m004,
+  '005_portal_keys': m005,
   '006_secrets_at_rest': m006,
   '007_client_rate_limit': m007,
 };

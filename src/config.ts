@@ -58,6 +58,7 @@ const Env = z.object({
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRETS_KEY: z.string().refine((v) => secretsKeyOf(v) !== undefined, 'must be 32 bytes as 64 hex digits or base64, or a passphrase of at least 32 characters').optional(),
   ALLOW_KEY_IN_QUERY: bool.default(false),
+  PORTAL_KEY_HEADER: z.string().regex(/^[A-Za-z0-9-]{1,100}$/, 'must be an HTTP header name (letters, digits, -)').default('X-Portal-Key'),
 });
 
 export type Config = {
@@ -98,6 +99,8 @@ export type Config = {
   secretsKey?: Buffer;
   /** Accept `?clientHashKey=` as older integrations send it (a risk: URLs are logged); off, such a request is 400. */
   allowKeyInQuery: boolean;
+  /** The header the remote-content platform sends its portal key in. */
+  portalKeyHeader: string;
 };
 
 const SECRETS = new Set(['ADMIN_TOKEN', 'CERT_P12_PASSWORD', 'SECRETS_KEY']);
@@ -166,6 +169,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminToken: e.ADMIN_TOKEN,
     secretsKey: e.SECRETS_KEY === undefined ? undefined : secretsKeyOf(e.SECRETS_KEY),
     allowKeyInQuery: e.ALLOW_KEY_IN_QUERY,
+    portalKeyHeader: e.PORTAL_KEY_HEADER,
   };
 }
 

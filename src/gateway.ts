@@ -18,6 +18,7 @@ import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
 import { keyInQueryRule } from './api/caller.js';
+import { portalKeyRoutes } from './api/portal-keys.js';
 import { createClientStore, sealStoredSecrets } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
@@ -29,6 +30,7 @@ import { createCertifier } from './documents/certify.js';
 import type { SigningCertificate } from './documents/signing.js';
 import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
+import { createPortalKeyStore } from './store/portal-keys.js';
 import { createPipeline } from './worker/pipeline.js';
 import { createMetrics, metricsRoute } from './metrics.js';
 import { deliversOnThread, type Config } from './config.js';
@@ -188,13 +190,14 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       maxRequestBytes: config.limits.maxRequestBytes,
       routes: [
         (r) => r.use(keyInQueryRule(config.allowKeyInQuery)),
-        (r) => portalRoutes(r, createPortalStore(db.knex)),
+        (r) => portalRoutes(r, { store: createPortalStore(db.knex), keys: createPortalKeyStore(db.knex), keyHeader: config.portalKeyHeader }),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
         (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed), config.render),
         (r) => metricsRoute(r, metrics),
         ...(config.adminToken ? [(r: Parameters<typeof adminRoutes>[0]) => adminRoutes(r, config.adminToken!, createClientStore(db.knex, lookups.changed, config.secretsKey))] : []),
+        ...(config.adminToken ? [(r: Parameters<typeof portalKeyRoutes>[0]) => portalKeyRoutes(r, config.adminToken!, createPortalKeyStore(db.knex))] : []),
       ],
       health: async () => {
         const database = await db.knex.raw('select 1').then(() => 'up', () => 'down');

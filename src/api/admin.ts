@@ -12,7 +12,7 @@ import { readAttributes } from './body.js';
 import { JSONAPI } from './jsonapi.js';
 
 export const ADMIN_BASE = '/hammy/admin/v1';
-const CLIENTS = `${ADMIN_BASE}/clients`;
+export const CLIENTS = `${ADMIN_BASE}/clients`;
 
 
 const pem = z.string().refine((v) => {
@@ -132,15 +132,15 @@ function clientResource(r: ClientRow & { key?: string }, withKey = false) {
   };
 }
 
-const idOf = (raw: string | undefined) => {
+export const idOf = (raw: string | undefined, what = 'client', field = 'id') => {
   const id = raw !== undefined && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
-  if (id < 1) throw new NotFound(`client ${raw} not found`, 'id');
+  if (id < 1) throw new NotFound(`${what} ${raw} not found`, field);
   return id;
 };
 
-/** Registered only when ADMIN_TOKEN is set: without it the admin API does not exist (404), so there is nothing to guess. */
-export function adminRoutes(router: Router<any>, adminToken: string, clients: ClientStore) {
-  const guard = async (ctx: any, next: () => Promise<unknown>) => {
+/** The one door of every admin route (clients, portal keys): Authorization: Bearer <ADMIN_TOKEN>, compared in constant time. */
+export function adminGuard(adminToken: string) {
+  return async (ctx: any, next: () => Promise<unknown>) => {
     const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization') ?? '');
     if (!m || !tokenMatches(m[1]!, adminToken)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="hammy-admin"');
@@ -148,6 +148,11 @@ export function adminRoutes(router: Router<any>, adminToken: string, clients: Cl
     }
     await next();
   };
+}
+
+/** Registered only when ADMIN_TOKEN is set: without it the admin API does not exist (404), so there is nothing to guess. */
+export function adminRoutes(router: Router<any>, adminToken: string, clients: ClientStore) {
+  const guard = adminGuard(adminToken);
   const found = (row: ClientRow | undefined, id: number) => {
     if (!row) throw new NotFound(`client ${id} not found`, 'id');
     return row;

@@ -1,74 +1,100 @@
 // Portal remote content API (SPEC §5, after seed 004): the app fetches a message's body and PDFs from us.
+// The platform authenticates with its client's portal key; every look-up is within that client, then the recipient.
 import type Router from '@koa/router';
+import { keyHash } from '../core/secrets.js';
+import { htmlToMarkdown } from '../documents/html-text.js';
+import type { PortalKeyStore } from '../store/portal-keys.js';
 import type { PortalStore } from '../store/portal.js';
 
 const PRECONDITION = {
   title: 'Tájékoztatás',
   markdown: 'Az üzenet megnyitásával a tartalmát **kézbesítettnek** tekintjük, és a megnyitás időpontját rögzítjük.',
 };
+/** What migration 005 makes: 64 hex characters. Anything else names no message, so no query is spent on it. */
+const REMOTE_ID = /^[0-9a-f]{64}$/;
+const SEQ = /^\d{1,4}$/;
+
+export type PortalDeps = { store: PortalStore; keys: PortalKeyStore; keyHeader: string };
 
 /** The recipient as the app vouches for it; `fiscal_code` is the seed's own header name. */
 function recipientOf(ctx: { get(h: string): string }): string | undefined {
   return ctx.get('x-recipient-id') || ctx.get('fiscal_code') || undefined;
 }
 
-export function portalRoutes(router: Router<any>, store: PortalStore) {
-  // Every miss is the same 404: a wrong recipient never learns that the message exists.
+const isPdf = (fileName: string) => fileName.toLowerCase().endsWith('.pdf');
+
+export function portalRoutes(router: Router<any>, d: PortalDeps) {
+  // Every miss is the same 404: a wrong recipient or client never learns that the message exists.
   const notFound = (ctx: any) => {
     ctx.status = 404;
     ctx.body = { title: 'Not found', status: 404 };
   };
+  // Runs before every portal route. The x-pagopa-lollipop-* and signature headers the platform may send are
+  // accepted and not looked at (seed 004 asks for exactly that).
+  const guard = async (ctx: any, next: () => Promise<unknown>) => {
+    // Only GET reads. koa-router answers HEAD with the GET route, which would read (and record READ): refused here.
+    if (ctx.method !== 'GET') {
+      ctx.status = 405;
+      ctx.set('Allow', 'GET');
+      ctx.body = { title: 'Method not allowed', status: 405 };
+      return;
+    }
+    const key = ctx.get(d.keyHeader);
+    const clientId = key && key.length <= 200 ? await d.keys.clientOf(keyHash(key)) : undefined;
+    if (clientId === undefined) {
+      ctx.status = 401;
+      ctx.set('WWW-Authenticate', `ApiKey header="${d.keyHeader}"`);
+      ctx.body = { title: 'Unauthorized', status: 401, detail: `a valid portal key is needed in the ${d.keyHeader} header` };
+      return;
+    }
+    ctx.state.portalClientId = clientId;
+    await next();
+  };
   const load = async (ctx: any) => {
     const recipient = recipientOf(ctx);
-    const id = Number(ctx.params.id);
-    if (!recipient || !Number.isSafeInteger(id)) return undefined;
-    return store.message(recipient, id);
+    const id = ctx.params.id as string;
+    if (!recipient || !REMOTE_ID.test(id)) return undefined;
+    return d.store.message(ctx.state.portalClientId, recipient, id);
   };
 
-  router.get('/portal/v1/messages/:id/precondition', async (ctx) => {
+  router.get('/portal/v1/messages/:id/precondition', guard, async (ctx) => {
     if (!(await load(ctx))) return notFound(ctx);
     ctx.body = PRECONDITION;
   });
 
-  router.get('/portal/v1/messages/:id', async (ctx) => {
+  router.get('/portal/v1/messages/:id', guard, async (ctx) => {
     const m = await load(ctx);
     if (!m) return notFound(ctx);
-    await store.markRead(m.id);
-    const attachments = (await store.attachments(m.id)).filter((a) => a.fileName.toLowerCase().endsWith('.pdf'));
+    await d.store.markRead(m.id);
+    const attachments = (await d.store.attachments(m.id)).filter((a) => isPdf(a.fileName));
     ctx.body = {
       details: { subject: m.subject, markdown: markdownOf(m.textBody, m.htmlBody) },
-      attachments: attachments.map((a) => ({ id: String(a.id), content_type: 'application/pdf', name: a.fileName, url: `attachments/${a.id}`, category: 'DOCUMENT' })),
+      // An attachment is named by its place in the message: unique within it, and reachable only under its remote id.
+      attachments: attachments.map((a) => ({ id: String(a.seq), content_type: 'application/pdf', name: a.fileName, url: `attachments/${a.seq}`, category: 'DOCUMENT' })),
     };
   });
 
-  router.get('/portal/v1/messages/:id/attachments/:attachmentId', async (ctx) => {
+  router.get('/portal/v1/messages/:id/attachments/:attachmentId', guard, async (ctx) => {
     const recipient = recipientOf(ctx);
-    const id = Number(ctx.params.id);
-    const attachmentId = Number(ctx.params.attachmentId);
-    if (!recipient || !Number.isSafeInteger(id) || !Number.isSafeInteger(attachmentId)) return notFound(ctx);
-    const a = await store.attachmentContent(recipient, id, attachmentId);
-    if (!a) return notFound(ctx);
+    const { id, attachmentId } = ctx.params as { id: string; attachmentId: string };
+    if (!recipient || !REMOTE_ID.test(id) || !SEQ.test(attachmentId)) return notFound(ctx);
+    const a = await d.store.attachmentContent(ctx.state.portalClientId, recipient, id, Number(attachmentId));
+    if (!a || !isPdf(a.fileName)) return notFound(ctx);
     ctx.type = 'application/octet-stream';
     ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(a.fileName)}`);
     ctx.body = a.content;
   });
 
-  router.get('/portal/v1/recipients/:recipientId/messages', async (ctx) => {
+  router.get('/portal/v1/recipients/:recipientId/messages', guard, async (ctx) => {
     const recipient = recipientOf(ctx);
     if (!recipient || recipient !== ctx.params.recipientId) return notFound(ctx);
-    const list = await store.list(recipient, 100);
-    ctx.body = { items: list.map((m) => ({ id: String(m.id), subject: m.subject, created_at: m.createdAt, read: m.readAt !== null })) };
+    const list = await d.store.list(ctx.state.portalClientId, recipient, 100);
+    ctx.body = { items: list.map((m) => ({ id: m.remoteContentId, subject: m.subject, created_at: m.createdAt, read: m.readAt !== null })) };
   });
 }
 
 /** The body as markdown: the text part, paragraphs kept; from HTML only when there is no text part. */
 export function markdownOf(text: string | null, html: string | null): string {
   if (text) return text.replace(/\r\n/g, '\n').trim();
-  return (html ?? '')
-    .replace(/<br\s*\/?>/gi, '\n')
-    .replace(/<\/(p|div|h\d)>/gi, '\n\n')
-    .replace(/<(b|strong)>(.*?)<\/\1>/gi, '**$2**')
-    .replace(/<[^>]*>/g, '')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return html ? htmlToMarkdown(html) : '';
 }

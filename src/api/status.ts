@@ -43,6 +43,8 @@ export function messageResource(r: MessageStatusRow, events?: EventRow[]) {
       updatedAt: r.updated_at,
       publishedAt: r.published_at,
       readAt: r.read_at,
+      // The id the portal remote-content API knows a PORTAL message by (never the messageId, which is enumerable).
+      remoteContentId: r.channel === 'PORTAL' ? r.remote_content_id : null,
       ...(events ? { events: events.map((e) => ({ status: e.status, reason: e.reason, createdAt: e.created_at })) } : {}),
     },
     ...(Object.keys(relationships).length ? { relationships } : {}),

@@ -131,6 +131,43 @@ client
     }),
   );
 
+// A client's portal keys: what its remote-content platform sends in PORTAL_KEY_HEADER (README "One request per channel").
+const portalKey = client.command('portal-key').description("manage a client's portal API keys (admin API)");
+portalKey
+  .command('create')
+  .argument('<clientId>', 'client id', positiveInt)
+  .description('make a portal key for the client; it is shown only now')
+  .action(
+    action(async (g, id: number) => {
+      const doc = await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin', method: 'POST' });
+      if (g.json) return print(JSON.stringify(doc, null, 2));
+      print(`portal key ${doc.data.id} created for client ${id}: ${doc.data.attributes.key}`);
+      print('(shown only now; give it to the platform that fetches the remote content)');
+    }),
+  );
+portalKey
+  .command('list')
+  .argument('<clientId>', 'client id', positiveInt)
+  .description("list the client's portal keys (never the keys themselves)")
+  .action(
+    action(async (g, id: number) => {
+      const doc = await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin' });
+      if (g.json) return print(JSON.stringify(doc, null, 2));
+      for (const k of doc.data) print(`${k.id.padStart(4)}  created ${k.attributes.createdAt}  last used ${k.attributes.lastUsedAt ?? 'never'}`);
+    }),
+  );
+portalKey
+  .command('revoke')
+  .argument('<clientId>', 'client id', positiveInt)
+  .argument('<keyId>', 'portal key id', positiveInt)
+  .description('revoke a portal key; it stops working at once')
+  .action(
+    action(async (g, id: number, keyId: number) => {
+      await call(g, `${CLIENTS}/${id}/portal-keys/${keyId}`, { auth: 'admin', method: 'DELETE' });
+      print(`portal key ${keyId} of client ${id} revoked`);
+    }),
+  );
+
 const template = program.command('template').description("manage the client's templates");
 
 template

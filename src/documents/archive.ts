@@ -7,6 +7,7 @@ import { propertyValue, type Property } from '../core/send-request.js';
 import type { DeliveryMessage } from '../store/jobs.js';
 import { resolveUnder } from './paths.js';
 import { filesFolderOf } from '../store/clients.js';
+import { htmlToText } from './html-text.js';
 
 /** The message's own rendered content is archived under this attachment_seq. */
 export const MESSAGE_SEQ = -1;
@@ -50,10 +51,6 @@ export function archiveItems(m: DeliveryMessage): ArchiveItem[] {
     });
   });
   return items;
-}
-
-function htmlToText(html: string): string {
-  return html.replace(/<br\s*\/?>/gi, '\n').replace(/<\/p>/gi, '\n\n').replace(/<[^>]*>/g, '').trim();
 }
 
 const metadataOf = (props: Property[]) => Object.fromEntries(props.filter((p) => p.isMetaData).map((p) => [p.key, p.value]));

@@ -6,7 +6,7 @@ const FINAL = 'not exists (select 1 from jobs where jobs.message_id = messages.i
 const COLUMNS = [
   'id', 'status', 'channel', 'request_id', 'batch_id', 'partner_ref', 'message_type', 'message_type_version', 'subject',
   'recipient_name', 'recipient_email_address', 'recipient_postal_address', 'user_name', 'related_message_id',
-  'intake', 'origin', 'issuer', 'correlation_id', 'created_at', 'updated_at', 'published_at', 'read_at',
+  'intake', 'origin', 'issuer', 'correlation_id', 'created_at', 'updated_at', 'published_at', 'read_at', 'remote_content_id',
 ];
 
 export type MessageStatusRow = {
@@ -32,6 +32,7 @@ export type MessageStatusRow = {
   updated_at: Date;
   published_at: Date | null;
   read_at: Date | null;
+  remote_content_id: string;
   final: boolean;
 };
 export type EventRow = { status: string; reason: string | null; created_at: Date };

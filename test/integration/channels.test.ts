@@ -7,6 +7,7 @@ import path from 'node:path';
 import { DEMO_KEY, fixture, fixtureBytes, startTestGateway, tempDir, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 import { pdfPages, pdfSig, pdfText } from '../helpers/tools.js';
+import { generateKey, keyHash } from '../../src/core/secrets.js';
 
 const b64 = (name: string) => fixtureBytes('files', name).toString('base64');
 const prop = (key: string, value: string, meta = false) => `<property><key>${key}</key><value>${value}</value><isMetaData>${meta}</isMetaData></property>`;
@@ -103,15 +104,21 @@ describe('channels, archiving, certification and sources', function () {
 
   describe('PORTAL and the remote content API', () => {
     let id: number;
-    let attachmentId: number;
+    let remoteId: string;
+    let portalKey: string;
     before(async () => {
       const r = await postSoap(gw.url, envelope('sendMail', { ...base, channel: 'PORTAL', partnerRef: 'RCP-1', recipientEmailAddress: 'portal@example.com' }, { attachments: attachment('minta.pdf', { content: b64('minta.pdf') }) }));
       assert.equal(r.code, 0, r.raw);
       id = r.messageId!;
       await waitForStatus(gw, id, 'SENT');
-      attachmentId = Number((await gw.db.knex('attachments').where({ message_id: id }).first('id')).id);
+      const status = await (await fetch(`${gw.url}/hammy/json/send/v2/messages/${id}`, { headers: { 'X-Client-Hash-Key': DEMO_KEY } })).json();
+      remoteId = status.data.attributes.remoteContentId;
+      // This gateway has no ADMIN_TOKEN: the demo client's portal key goes in as the admin API would store it.
+      portalKey = generateKey();
+      const { client_id } = await gw.db.knex('messages').where({ id }).first('client_id');
+      await gw.db.knex('portal_keys').insert({ client_id, key_hash: keyHash(portalKey) });
     });
-    const get = (p: string, recipient?: string) => fetch(`${gw.url}${p}`, { headers: recipient ? { 'X-Recipient-Id': recipient } : {} });
+    const get = (p: string, recipient?: string) => fetch(`${gw.url}${p}`, { headers: { 'X-Portal-Key': portalKey, ...(recipient ? { 'X-Recipient-Id': recipient } : {}) } });
 
     it('the notice e-mail says a message arrived, without its content', async () => {
       const mail = gw.smtp.received.find((m) => m.envelopeTo.includes('portal@example.com'))!;
@@ -121,32 +128,32 @@ describe('channels, archiving, certification and sources', function () {
     });
 
     it('the right recipient reads precondition, message, attachment and list; the first fetch records READ once', async () => {
-      const pre = await get(`/portal/v1/messages/${id}/precondition`, 'RCP-1');
+      const pre = await get(`/portal/v1/messages/${remoteId}/precondition`, 'RCP-1');
       assert.equal(pre.status, 200);
       assert.ok((await pre.json()).markdown);
-      const res = await get(`/portal/v1/messages/${id}`, 'RCP-1');
+      const res = await get(`/portal/v1/messages/${remoteId}`, 'RCP-1');
       assert.equal(res.status, 200);
       const body = await res.json();
       assert.equal(body.details.subject, 'Díjértesítő');
       assert.match(body.details.markdown, /Árvíztűrő tükörfúrógép/);
-      assert.deepEqual(body.attachments, [{ id: String(attachmentId), content_type: 'application/pdf', name: 'minta.pdf', url: `attachments/${attachmentId}`, category: 'DOCUMENT' }]);
-      await get(`/portal/v1/messages/${id}`, 'RCP-1');
+      assert.deepEqual(body.attachments, [{ id: '0', content_type: 'application/pdf', name: 'minta.pdf', url: 'attachments/0', category: 'DOCUMENT' }]);
+      await get(`/portal/v1/messages/${remoteId}`, 'RCP-1');
       const reads = await gw.db.knex('message_events').where({ message_id: id, status: 'READ' });
       assert.equal(reads.length, 1);
-      const bytes = Buffer.from(await (await get(`/portal/v1/messages/${id}/${body.attachments[0].url}`, 'RCP-1')).arrayBuffer());
+      const bytes = Buffer.from(await (await get(`/portal/v1/messages/${remoteId}/${body.attachments[0].url}`, 'RCP-1')).arrayBuffer());
       assert.ok(bytes.equals(fixtureBytes('files', 'minta.pdf')));
       const list = await (await get('/portal/v1/recipients/RCP-1/messages', 'RCP-1')).json();
-      assert.deepEqual(list.items.map((m: any) => m.id), [String(id)]);
+      assert.deepEqual(list.items.map((m: any) => m.id), [remoteId]);
       assert.equal(list.items[0].read, true);
     });
 
     it('a wrong or missing recipient gets the same 404 as a missing message, everywhere', async () => {
-      for (const p of [`/portal/v1/messages/${id}/precondition`, `/portal/v1/messages/${id}`, `/portal/v1/messages/${id}/attachments/${attachmentId}`, '/portal/v1/recipients/RCP-1/messages']) {
+      for (const p of [`/portal/v1/messages/${remoteId}/precondition`, `/portal/v1/messages/${remoteId}`, `/portal/v1/messages/${remoteId}/attachments/0`, '/portal/v1/recipients/RCP-1/messages']) {
         assert.equal((await get(p, 'RCP-2')).status, 404, p);
         assert.equal((await get(p)).status, 404, p);
       }
-      assert.equal((await get('/portal/v1/messages/99999999', 'RCP-1')).status, 404);
-      assert.equal((await get(`/portal/v1/messages/${id}/attachments/${attachmentId + 1000}`, 'RCP-1')).status, 404);
+      assert.equal((await get(`/portal/v1/messages/${id}`, 'RCP-1')).status, 404, 'the messageId names nothing in the portal');
+      assert.equal((await get(`/portal/v1/messages/${remoteId}/attachments/1000`, 'RCP-1')).status, 404);
     });
 
     it('PORTAL needs partnerRef', async () => {

@@ -189,6 +189,27 @@ describe('hammy command-line tool', function () {
     assert.match(bad.stderr, /must be a positive integer/);
   });
 
+  it('portal-key create|list|revoke: the key is printed once, listed without it, and dead at once when revoked', async () => {
+    const asAdmin = (args: string[]) => hammy(['client', 'portal-key', ...args], { HAMMY_ADMIN_TOKEN: TOKEN });
+    const made = await asAdmin(['create', clientId]);
+    assert.equal(made.code, 0, made.stderr);
+    const [, keyId, portalKey] = new RegExp(`portal key (\\d+) created for client ${clientId}: ([0-9a-f]{40})`).exec(made.stdout)!;
+    const probe = async () => (await fetch(`${gw.url}/portal/v1/recipients/R-1/messages`, { headers: { 'X-Portal-Key': portalKey!, 'X-Recipient-Id': 'R-1' } })).status;
+    assert.equal(await probe(), 200);
+    const list = await asAdmin(['list', clientId]);
+    assert.equal(list.code, 0, list.stderr);
+    assert.match(list.stdout, new RegExp(`^ *${keyId}  created \\S+  last used `, 'm'));
+    assert.ok(!list.stdout.includes(portalKey!), 'list never shows the key');
+    const revoked = await asAdmin(['revoke', clientId, keyId!]);
+    assert.equal(revoked.code, 0, revoked.stderr);
+    assert.equal(revoked.stdout.trim(), `portal key ${keyId} of client ${clientId} revoked`);
+    assert.equal(await probe(), 401);
+    const again = await asAdmin(['revoke', clientId, keyId!]);
+    assert.equal(again.code, 1);
+    assert.match(again.stderr, /404 \(code 6\): portal key \d+ of client \d+ not found/);
+    assert.match((await hammy(['client', 'portal-key', 'list', clientId])).stderr, /the admin token is needed/);
+  });
+
   it('says what is missing: the admin token, the key, a reachable gateway', async () => {
     const noToken = await hammy(['client', 'list']);
     assert.deepEqual([noToken.code, noToken.stderr.trim()], [1, 'hammy: the admin token is needed: --admin-token or HAMMY_ADMIN_TOKEN']);

@@ -8,6 +8,7 @@ import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import { codeOf, type Channel, type Outcome } from '../channel.js';
 import { createManifestWriter } from './manifest.js';
+import { htmlToText } from '../../documents/html-text.js';
 
 const safe = (s: string) => s.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 100);
 
@@ -31,7 +32,7 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
         letterType: m.letterType ?? 'NORMAL',
         date: new Date(),
         subject: m.subject,
-        body: m.textBody ?? (m.htmlBody ?? '').replace(/<[^>]*>/g, ''),
+        body: m.textBody ?? htmlToText(m.htmlBody ?? ''),
         attachments: m.attachments.map((a) => ({ fileName: a.fileName, content: a.content })),
       };
       let letter: { pdf: Buffer; pageCount: number };
