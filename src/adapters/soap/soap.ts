@@ -1,10 +1,11 @@
 // SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail (SPEC §2).
 import fs from 'node:fs';
 import * as soap from 'soap';
+import { XMLBuilder } from 'fast-xml-parser';
 import type { Logger } from 'pino';
-import { toSendError } from '../../core/errors.js';
+import { toSendError, type SendError } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
-import { checkEnvelope, faultXml } from './envelope.js';
+import { checkEnvelope, faultXml, SOAP_ENV_NS } from './envelope.js';
 import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
 
 export type SoapOperations = {
@@ -18,6 +19,7 @@ const CORRELATION_HEADER = 'x-correlation-id';
 // Ints, longs and booleans reach us as written, so the core reports a bad value with its field instead of
 // node-soap silently turning "abc" into null or "yes" into false.
 const raw = (t: string) => t;
+const responseXml = new XMLBuilder({ suppressEmptyNode: true });
 
 export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, log: Logger) {
   const wsdlXml = fs.readFileSync(wsdlPath, 'utf8');
@@ -62,6 +64,15 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
     /** The WSDL file with its address pointing at the host the caller used. */
     wsdl(baseUrl: string): string {
       return wsdlXml.replace(WSDL_LOCATION, `${baseUrl}/hammy/soap/send/v2`);
+    },
+
+    /** A refusal decided before the body is read (e.g. an unknown client key in a header): a sendMailResponse with its status. */
+    refusal(err: SendError): SoapReply {
+      const inner = responseXml.build(soapError(err)) as string;
+      return {
+        status: 200,
+        body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:tns="http://send.api.hammy.dbx.hu/"><soap:Body><tns:sendMailResponse>${inner}</tns:sendMailResponse></soap:Body></soap:Envelope>`,
+      };
     },
 
     async handle(body: string, headers: Record<string, string>, correlationId: string): Promise<SoapReply> {
