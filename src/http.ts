@@ -34,6 +34,8 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
   const router = new Router<State>();
   // The management APIs' body reader (api/body.ts) finds the budget on every context.
   Object.assign(app.context, { bodyMemory: d.bodyMemory });
+  // What reaches here is a connection's own trouble (a client gone mid-body): logged, never printed to stderr.
+  app.on('error', (err) => d.log.debug({ err: { code: err.code, message: err.message } }, 'connection error'));
 
   app.use(async (ctx, next) => {
     const header = ctx.get('x-correlation-id');

@@ -32,6 +32,8 @@ export type AmqpOptions = {
 export type AmqpState = 'connecting' | 'consuming' | 'reconnecting' | 'stopped';
 
 const ATTEMPTS_HEADER = 'x-hammy-attempts';
+/** What a compressed body reserves before it is inflated; it takes more as it grows. */
+const INFLATE_START = 64 * 1024;
 
 /** AMQP headers keep the producer's spelling; the Hammy page's are matched case-insensitively. */
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
@@ -113,12 +115,11 @@ export async function startAmqpIntake(o: AmqpOptions) {
     if (key && o.knownClient && !(await o.knownClient(key))) throw new AuthError(undefined, 'X-Client-Hash-Key');
     if (!o.memory) return decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes);
     const memory = o.memory;
-    const lease = await memory.reserve(msg.content.length, !key);
+    // amqplib holds the received bytes either way; what this process adds is the inflated body, counted as it grows.
+    const identity = ['', 'identity'].includes((p.contentEncoding ?? '').trim().toLowerCase());
+    const lease = await memory.reserve(identity ? msg.content.length : Math.min(INFLATE_START, o.maxBytes), !key);
     leases.set(msg, lease);
-    const room = (inflated: number) => {
-      const more = msg.content.length + inflated - lease.held;
-      return more <= 0 || lease.take(more) ? undefined : new ServerBusy(memory.retryAfterS);
-    };
+    const room = (inflated: number) => (inflated <= lease.held || lease.take(inflated - lease.held) ? undefined : new ServerBusy(memory.retryAfterS));
     return decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes, room);
   }
 
