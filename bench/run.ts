@@ -11,6 +11,7 @@ import { mailFor } from '../src/channels/email/email.js';
 import { contentFromRows } from '../src/store/send-store.js';
 import { amqpLoad, httpLoad, type LoadResult } from './lib/load.js';
 import { measure, startNode, usage, type Child } from './lib/proc.js';
+import { concurrentBodies, slowloris } from './limits.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -24,7 +25,7 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
 const KEY = 'aa87cd4bcd3445bbc4';
 // SMTP connections of the end-to-end gateway's worker, and of the F_smtp floor it is compared with.
 const SMTP_POOL = process.env.BENCH_SMTP_POOL ?? '16';
-// BENCH_ONLY=rest,soap,amqp,e2e,multipart,upload,backlog,cold runs a subset (with the floors they need) for a quick look.
+// BENCH_ONLY=rest,soap,amqp,e2e,multipart,upload,backlog,cold,slowloris,bodies runs a subset (with the floors they need) for a quick look.
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
 const want = (...names: string[]) => !ONLY || names.some((n) => ONLY.has(n));
 const fixture = (...p: string[]) => fs.readFileSync(path.join(ROOT, 'fixtures', ...p));
@@ -291,6 +292,35 @@ async function main() {
     rows.push({ name: 'Upload memory: 10 clients × 10 attachments × 10 MB at once', target: 'peak RSS < 300 MB', peakRssMb: peakMb, pass: peakMb < 300 && ok === 10, note: `${ok}/10 accepted in ${((performance.now() - t0) / 1000).toFixed(1)} s; RSS before ${(before.rssBytes / 1048576).toFixed(0)} MB` });
     log('upload memory peak', peakMb.toFixed(0), 'MB', statuses);
   });
+
+  // Slowloris: /health p99 alone and during 200 connections that trickle header bytes; the gateway's defaults
+  // (HTTP_HEADERS_TIMEOUT_MS 10 s) close them.
+  if (want('slowloris')) await withChild(await gateway({ WORKER: 'false', SMTP_URL }), async (gw) => {
+    const r = await slowloris(gw.url, 200, 5, 15_000);
+    const row = (name: string, h: typeof r.calm, note: string) => rows.push({ name, p50: h.p50, p99: h.p99, target: name.includes('during') ? '/health p99 < 200 ms' : undefined, pass: name.includes('during') ? h.p99 < 200 && h.failed === 0 : undefined, note });
+    row('/health alone', r.calm, `${r.calm.n} requests, ${r.calm.failed} failed`);
+    row('/health during a 200-connection slowloris', r.during, `${r.during.n} requests, ${r.during.failed} failed; ${r.closed}/200 slow connections closed by the gateway within 15 s`);
+    log('slowloris', JSON.stringify(r));
+  });
+
+  // Body memory: 20 SOAP bodies of 100 MB at once, their client known only from the body, under the default budget
+  // (BODY_MEMORY_BYTES 256 MiB) and with the budget lifted out of the way (as main had none).
+  if (want('bodies')) {
+    const filler = 'x'.repeat(100 * 1024 * 1024);
+    const soap100 = Buffer.from(`<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:send="http://send.api.hammy.dbx.hu/"><soapenv:Body><send:sendMail><request><clientHashKey>${KEY}</clientHashKey><recipientName>Bench</recipientName><recipientEmailAddress>bench@example.com</recipientEmailAddress><mailSubject>big</mailSubject><mailBody>${filler}</mailBody></request></send:sendMail></soapenv:Body></soapenv:Envelope>`);
+    const runs: [string, Record<string, string>][] = [
+      ['default budget (256 MiB)', {}],
+      ['budget lifted (BODY_MEMORY_BYTES 16 GiB, all of it anonymous)', { BODY_MEMORY_BYTES: String(16 * 2 ** 30), BODY_MEMORY_ANONYMOUS_PERCENT: '100' }],
+    ];
+    for (const [label, env] of runs) {
+      await withChild(await gateway({ WORKER: 'false', SMTP_URL, ...env }), async (gw) => {
+        const r = await concurrentBodies(`${gw.url}/hammy/soap/send/v2`, gw.pid, soap100, { 'content-type': 'text/xml; charset=utf-8' }, 20);
+        const statuses = Object.entries(r.tally).map(([s, n]) => `${n} × ${s}`).join(', ');
+        rows.push({ name: `Body memory: 20 SOAP bodies × 100 MB at once, ${label}`, peakRssMb: r.peakRssMb, note: `answers ${statuses} in ${r.seconds.toFixed(1)} s; RSS before ${r.beforeRssMb.toFixed(0)} MB` });
+        log('bodies', label, JSON.stringify(r));
+      });
+    }
+  }
 
   // Backlog: queued messages drained by the worker; the last 10% as fast as the first, memory flat.
   if (want('backlog')) await backlog(SMTP_URL, delivered);

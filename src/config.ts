@@ -47,6 +47,13 @@ const Env = z.object({
   MAX_REQUEST_BYTES: int(150 * 1024 * 1024, 1024),
   RENDER_MAX_BYTES: int(4 * 1024 * 1024, 1024),
   RENDER_MAX_MS: int(150, 1),
+  HTTP_HEADERS_TIMEOUT_MS: int(10_000, 100),
+  HTTP_REQUEST_TIMEOUT_MS: int(15 * 60_000, 100),
+  HTTP_KEEPALIVE_TIMEOUT_MS: int(5_000, 100),
+  HTTP_IDLE_TIMEOUT_MS: int(60_000, 100),
+  BODY_MEMORY_BYTES: int(256 * 1024 * 1024, 1024),
+  BODY_MEMORY_ANONYMOUS_PERCENT: int(25, 1).pipe(z.number().max(100)),
+  BODY_MEMORY_WAIT_MS: int(5_000, 0),
   IDEMPOTENCY_WINDOW_HOURS: z.coerce.number().positive().default(24),
   WORKER: bool.default(true),
   WORKER_THREAD: z.union([z.literal('auto'), bool]).default('auto'),
@@ -91,6 +98,10 @@ export type Config = {
   /** Rendering bounds: the most text one part may have, the longest one render may take. */
   render: { maxBytes: number; maxMs: number };
   idempotencyWindowMs: number;
+  /** HTTP server timeouts: a slow sender (slowloris) is closed, not held (README "Configuration"). */
+  http: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; idleTimeoutMs: number };
+  /** The memory all requests may hold as bodies, the part of it for bodies of clients not yet known, the longest wait. */
+  bodyMemory: { totalBytes: number; anonymousBytes: number; waitMs: number };
   /** thread: deliver on a worker thread of the gateway process (auto: when a PostgreSQL server is configured and there is more than one CPU). */
   worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */
@@ -131,6 +142,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const dataDir = path.resolve(e.DATA_DIR);
   // The embedded PGlite database lives in one thread's memory: a delivery thread could not reach it.
   if (e.WORKER_THREAD === true && !e.DATABASE_URL) throw new ConfigError('WORKER_THREAD', 'needs DATABASE_URL: the embedded database (PGlite) can be used by one thread only');
+  // A request alone must always fit: one the budget can never hold would be told "busy, retry" for ever.
+  if (e.BODY_MEMORY_BYTES < e.MAX_REQUEST_BYTES) throw new ConfigError('BODY_MEMORY_BYTES', `must be at least MAX_REQUEST_BYTES (${e.MAX_REQUEST_BYTES})`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -157,6 +170,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     limits: { maxAttachments: e.MAX_ATTACHMENTS, maxAttachmentBytes: e.MAX_ATTACHMENT_BYTES, maxRequestBytes: e.MAX_REQUEST_BYTES },
     render: { maxBytes: e.RENDER_MAX_BYTES, maxMs: e.RENDER_MAX_MS },
     idempotencyWindowMs: e.IDEMPOTENCY_WINDOW_HOURS * 3600_000,
+    http: { headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS, requestTimeoutMs: e.HTTP_REQUEST_TIMEOUT_MS, keepAliveTimeoutMs: e.HTTP_KEEPALIVE_TIMEOUT_MS, idleTimeoutMs: e.HTTP_IDLE_TIMEOUT_MS },
+    bodyMemory: {
+      totalBytes: e.BODY_MEMORY_BYTES,
+      anonymousBytes: Math.floor((e.BODY_MEMORY_BYTES * e.BODY_MEMORY_ANONYMOUS_PERCENT) / 100),
+      waitMs: e.BODY_MEMORY_WAIT_MS,
+    },
     worker: {
       enabled: e.WORKER,
       thread: e.WORKER_THREAD,

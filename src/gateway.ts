@@ -36,6 +36,7 @@ import { createMetrics, metricsRoute } from './metrics.js';
 import { deliversOnThread, type Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
 import { createIntakeFlow } from './core/intake-flow.js';
+import { BodyMemory } from './core/memory-budget.js';
 import type { ChannelName } from './core/send-request.js';
 import { resendMessage } from './core/resend.js';
 import { createFileSources } from './documents/sources.js';
@@ -149,7 +150,10 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
     worker.start();
   }
 
-  const lookups = cachedLookups(createSendStore(db.knex, { batch: config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined, secretsKey: config.secretsKey }), {
+  // One budget for every body this process holds in memory, whatever its wire (README "Configuration").
+  const bodyMemory = new BodyMemory(config.bodyMemory);
+  const batch = config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined;
+  const lookups = cachedLookups(createSendStore(db.knex, { batch, memory: bodyMemory, secretsKey: config.secretsKey }), {
     knex: db.knex,
     // Without intakes (a worker-only process, the delivery thread) nothing reads clients or templates through the
     // cache: no cache, and no listener connection held for it.
@@ -188,11 +192,13 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log,
       soap,
       maxRequestBytes: config.limits.maxRequestBytes,
+      bodyMemory,
+      knownClient: async (key) => Boolean((await deps.store.findClient(key))?.enabled),
       routes: [
         (r) => r.use(keyInQueryRule(config.allowKeyInQuery)),
         (r) => portalRoutes(r, { store: createPortalStore(db.knex), keys: createPortalKeyStore(db.knex), keyHeader: config.portalKeyHeader }),
         (r) => documentRoutes(r, deps.store, createDocumentStore(db.knex)),
-        (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
+        (r) => restRoutes(r, { send, resend, limits: config.limits, clientLimits: (k) => deps.store.findClient(k), memory: bodyMemory, spoolDir: path.join(config.dataDir, 'tmp', 'rest'), openapiFile: path.join(root, 'openapi', 'send-v2.openapi.json'), log }),
         (r) => statusRoutes(r, deps.store, createMessageQueries(db.knex)),
         (r) => templateRoutes(r, deps.store, createTemplateStore(db.knex, lookups.changed), config.render),
         (r) => metricsRoute(r, metrics),
@@ -221,7 +227,19 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         };
       },
     });
-    server = http.createServer(app.callback());
+    const t = config.http;
+    server = http.createServer(
+      {
+        headersTimeout: Math.min(t.headersTimeoutMs, t.requestTimeoutMs),
+        requestTimeout: t.requestTimeoutMs,
+        keepAliveTimeout: t.keepAliveTimeoutMs,
+        // Node looks for requests past those timeouts only this often (30 s by default): a slowloris would outlive them.
+        connectionsCheckingInterval: Math.max(50, Math.min(1000, Math.floor(t.headersTimeoutMs / 2))),
+      },
+      app.callback(),
+    );
+    // A connection silent this long (a body that stalls, an answer never read) is closed.
+    server.setTimeout(t.idleTimeoutMs);
     await new Promise<void>((resolve, reject) => {
       server!.once('error', reject);
       server!.listen(config.port, config.host, () => resolve());
@@ -241,6 +259,8 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       queue: config.amqpQueue,
       ...config.amqp,
       maxBytes: config.limits.maxRequestBytes,
+      memory: bodyMemory,
+      knownClient: async (key: string) => Boolean((await deps.store.findClient(key))?.enabled),
       log: log.child({ part: 'amqp' }),
       send,
       resend,

@@ -2,18 +2,23 @@
 import { randomUUID } from 'node:crypto';
 import Koa from 'koa';
 import Router from '@koa/router';
-import getRawBody from 'raw-body';
 import type { Logger } from 'pino';
 import { lazyChild } from './log.js';
 import type { SoapAdapter } from './adapters/soap/soap.js';
 import { faultXml } from './adapters/soap/envelope.js';
 import { errorDocument, httpStatusOf, JSONAPI } from './api/jsonapi.js';
-import { SendError, ValidationError } from './core/errors.js';
+import { readBodyText } from './api/body.js';
+import { AttachmentError, AuthError, SendError, ServerBusy, ValidationError } from './core/errors.js';
+import type { BodyMemory, MemoryLease } from './core/memory-budget.js';
 
 export type HttpDeps = {
   log: Logger;
   soap: SoapAdapter;
   maxRequestBytes: number;
+  /** The budget every body read whole draws on (BODY_MEMORY_BYTES). */
+  bodyMemory?: BodyMemory;
+  /** Whether a client key names an enabled client: a SOAP key in the X-Client-Hash-Key header is checked before the body. */
+  knownClient?: (hashKey: string) => Promise<boolean>;
   /** ready: the database answers (GET /health); accepting: and every configured intake consumes (/health/ready). */
   health: () => Promise<{ ready: boolean; accepting: boolean; parts: Record<string, unknown> }>;
   /** The read APIs (portal, documents, …) register their routes here. */
@@ -28,6 +33,10 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
   const app = new Koa<State>();
   app.proxy = false;
   const router = new Router<State>();
+  // The management APIs' body reader (api/body.ts) finds the budget on every context.
+  Object.assign(app.context, { bodyMemory: d.bodyMemory });
+  // What reaches here is a connection's own trouble (a client gone mid-body): logged, never printed to stderr.
+  app.on('error', (err) => d.log.debug({ err: { code: err.code, message: err.message } }, 'connection error'));
 
   app.use(async (ctx, next) => {
     const header = ctx.get('x-correlation-id');
@@ -44,6 +53,7 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
       // Answered once, here; no stack or internal detail leaves the process.
       if (err instanceof SendError) {
         ctx.status = httpStatusOf(err);
+        if (err instanceof ServerBusy) ctx.set('Retry-After', String(err.retryAfterS));
         ctx.type = JSONAPI;
         ctx.body = errorDocument(err);
       } else {
@@ -85,24 +95,46 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
     ctx.body = d.soap.wsdl(`${ctx.protocol}://${host}`);
   });
 
+  const soapFault = (ctx: Koa.ParameterizedContext<State>, status: number, code: 'soap:Client' | 'soap:Server', reason: string) => {
+    ctx.status = status;
+    ctx.type = 'text/xml; charset=utf-8';
+    ctx.body = faultXml(code, reason);
+  };
+
   router.post(soapPaths, async (ctx) => {
-    let body: string;
-    try {
-      // The size cap holds before anything is parsed (SPEC §2; issue: cap the request size).
-      body = await getRawBody(ctx.req, { limit: d.maxRequestBytes, encoding: 'utf8', length: ctx.get('content-length') || undefined });
-    } catch (e) {
-      const tooLarge = (e as { type?: string }).type === 'entity.too.large';
-      ctx.status = tooLarge ? 413 : 400;
+    const key = ctx.get('x-client-hash-key').trim();
+    // A key in the header is checked before the body is read: an unknown one cannot make the gateway hold a body.
+    if (key && d.knownClient && !(await d.knownClient(key))) {
+      const reply = d.soap.refusal(new AuthError(undefined, 'X-Client-Hash-Key'));
+      ctx.status = reply.status;
       ctx.type = 'text/xml; charset=utf-8';
-      ctx.body = faultXml('soap:Client', tooLarge ? `the request is larger than ${d.maxRequestBytes} bytes` : 'the request body could not be read');
+      ctx.body = reply.body;
       return;
     }
-    const headers: Record<string, string> = {};
-    for (const h of ['x-origin', 'x-issuer', 'authorization']) if (ctx.get(h)) headers[h] = ctx.get(h);
-    const reply = await d.soap.handle(body, headers, ctx.state.correlationId);
-    ctx.status = reply.status;
-    ctx.type = 'text/xml; charset=utf-8';
-    ctx.body = reply.body;
+    let lease: MemoryLease | undefined;
+    try {
+      let body: string;
+      try {
+        // The size cap and the memory budget hold before anything is parsed (SPEC §2); without a key in a header
+        // the client is known only from the body, so it draws on the anonymous allowance.
+        ({ text: body, lease } = await readBodyText(ctx.req, { limit: d.maxRequestBytes, memory: d.bodyMemory, anonymous: !key }));
+      } catch (e) {
+        if (e instanceof ServerBusy) {
+          ctx.set('Retry-After', String(e.retryAfterS));
+          return soapFault(ctx, 503, 'soap:Server', e.issues[0]!.text);
+        }
+        const tooLarge = e instanceof AttachmentError;
+        return soapFault(ctx, tooLarge ? 413 : 400, 'soap:Client', tooLarge ? `the request is larger than ${d.maxRequestBytes} bytes` : 'the request body could not be read');
+      }
+      const headers: Record<string, string> = {};
+      for (const h of ['x-origin', 'x-issuer', 'authorization']) if (ctx.get(h)) headers[h] = ctx.get(h);
+      const reply = await d.soap.handle(body, headers, ctx.state.correlationId);
+      ctx.status = reply.status;
+      ctx.type = 'text/xml; charset=utf-8';
+      ctx.body = reply.body;
+    } finally {
+      lease?.release();
+    }
   });
 
   for (const register of d.routes) register(router);

@@ -108,6 +108,13 @@ describe('loadConfig', () => {
     assert.match(e.message, /^configuration: WORKER_THREAD needs DATABASE_URL/);
   });
 
+  it('body memory and HTTP timeouts: defaults, and the anonymous share as a part of the budget', () => {
+    const c = loadConfig({});
+    assert.deepEqual(c.bodyMemory, { totalBytes: 256 * 2 ** 20, anonymousBytes: 64 * 2 ** 20, waitMs: 5000 });
+    assert.deepEqual(c.http, { headersTimeoutMs: 10_000, requestTimeoutMs: 900_000, keepAliveTimeoutMs: 5000, idleTimeoutMs: 60_000 });
+    assert.equal(loadConfig({ BODY_MEMORY_BYTES: String(200 * 2 ** 20), BODY_MEMORY_ANONYMOUS_PERCENT: '50' }).bodyMemory.anonymousBytes, 100 * 2 ** 20);
+  });
+
   it('an empty or blank value means unset, not zero', () => {
     const c = loadConfig({ PORT: '', MAX_ATTACHMENTS: '  ', DATABASE_URL: '' });
     assert.equal(c.port, 8080);
@@ -148,6 +155,9 @@ describe('loadConfig', () => {
       ['LOG_LEVEL', 'loud'],
       ['FIXTURES', 'all'],
       ['DB_SCHEMA', 'Bad-Name'],
+      ['BODY_MEMORY_ANONYMOUS_PERCENT', '0'],
+      ['BODY_MEMORY_ANONYMOUS_PERCENT', '101'],
+      ['HTTP_HEADERS_TIMEOUT_MS', '10'],
     ];
     for (const [variable, value] of cases) {
       it(`${variable}=${value}`, () => {
@@ -156,6 +166,12 @@ describe('loadConfig', () => {
         assert.match(e.message, new RegExp(`^configuration: ${variable} is invalid \\(${JSON.stringify(value).replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\): `));
       });
     }
+
+    it('BODY_MEMORY_BYTES below MAX_REQUEST_BYTES: a request alone could never fit', () => {
+      const e = configError({ BODY_MEMORY_BYTES: '2048', MAX_REQUEST_BYTES: '4096' });
+      assert.equal(e.variable, 'BODY_MEMORY_BYTES');
+      assert.match(e.message, /at least MAX_REQUEST_BYTES \(4096\)/);
+    });
 
     it('names the bad variable among good ones', () => {
       const e = configError({ PORT: '8081', DATA_DIR: '/tmp/x', LOG_LEVEL: 'loud', SMTP_URL: 'smtp://h:25' });

@@ -1,5 +1,5 @@
 // JSON:API answers shared by the REST intake and the read APIs: errors with pointers, HTTP status per SPEC §7 code.
-import { AttachmentError, ValidationError, type Issue, type SendError, type StatusCode } from '../core/errors.js';
+import { AttachmentError, ServerBusy, ValidationError, type Issue, type SendError, type StatusCode } from '../core/errors.js';
 import { jsonApiErrors } from '../adapters/forms/json.js';
 
 export const JSONAPI = 'application/vnd.api+json';
@@ -15,6 +15,7 @@ export class UnsupportedMediaType extends ValidationError {
 /** SPEC §3: the HTTP status of each SPEC §7 code. */
 export function httpStatusOf(e: SendError): number {
   if (e instanceof UnsupportedMediaType) return e.httpStatus;
+  if (e instanceof ServerBusy) return 503;
   const byCode: Record<StatusCode, number> = { 0: 200, 1: 400, 2: 401, 3: 400, 4: 409, 5: 400, 6: 404, 7: 429, 9: 500 };
   // An unknown messageType is "not found"; a template that cannot render the data is a bad request.
   if (e.status === 3 && e.issues.every((i) => i.field === 'messageType')) return 404;

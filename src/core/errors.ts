@@ -56,6 +56,13 @@ export class ThrottledError extends SendError {
   }
 }
 
+/** The gateway holds as many request bodies as its memory budget allows: code 9, retry after `retryAfterS`. */
+export class ServerBusy extends SendError {
+  constructor(readonly retryAfterS: number) {
+    super(9, [{ code: 9, text: `the gateway is busy, retry in ${retryAfterS} s` }]);
+  }
+}
+
 /** Anything that is not a SendError becomes status 9 with a correlation id; no internal detail leaves. */
 export function toSendError(err: unknown, correlationId: string): SendError {
   if (err instanceof SendError) return err;

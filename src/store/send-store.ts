@@ -8,6 +8,7 @@ import { groupCommit } from './group-commit.js';
 import { prepared } from './prepared.js';
 import { IdempotencyConflict } from '../core/errors.js';
 import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
+import type { BodyMemory } from '../core/memory-budget.js';
 import type { TemplateVersion } from '../core/render.js';
 import { SpooledFile, type AttachmentContent, type ChannelName, type LetterType } from '../core/send-request.js';
 
@@ -123,34 +124,6 @@ function attachmentRow(messageId: number, seq: number, a: NewAttachment<Attachme
     properties: JSON.stringify(a.properties),
   };
 }
-
-/**
- * Attachment bytes held in memory for their insert, across all requests of this process: with many large uploads
- * at once, each waits for its turn instead of all of them reading their files together (upload memory stays flat).
- */
-export function byteBudget(limit: number) {
-  let free = limit;
-  const waiting: { n: number; go: () => void }[] = [];
-  const wake = () => {
-    while (waiting.length && waiting[0]!.n <= free) {
-      const w = waiting.shift()!;
-      free -= w.n;
-      w.go();
-    }
-  };
-  return async <T>(bytes: number, fn: () => Promise<T>): Promise<T> => {
-    const n = Math.min(bytes, limit); // one larger than the whole budget waits until it has it all
-    if (n > free || waiting.length) await new Promise<void>((go) => waiting.push({ n, go }));
-    else free -= n;
-    try {
-      return await fn();
-    } finally {
-      free += n;
-      wake();
-    }
-  };
-}
-const withAttachmentBytes = byteBudget(32 * 1024 * 1024);
 
 /** The bytes of a spooled attachment; a file that changed since it was measured is an internal error, never stored. */
 async function readSpooled(f: SpooledFile): Promise<Buffer> {
@@ -320,11 +293,20 @@ async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotW
   return items.map((_, i) => stored.get(i + 1));
 }
 
-export type SendStoreOptions = { batch?: { maxBatch: number; maxConcurrent: number }; secretsKey?: Buffer };
+export type SendStoreOptions = {
+  batch?: { maxBatch: number; maxConcurrent: number };
+  /**
+   * Attachment bytes read from spooled files for their insert draw on the body budget: with many large uploads at
+   * once, each waits for its turn instead of all of them reading their files together (upload memory stays flat).
+   */
+  memory?: Pick<BodyMemory, 'withBytes'>;
+  secretsKey?: Buffer;
+};
 
 export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore {
   // Requests without attachments or a requestId share statements while the database is busy (group commit).
   const many = (items: HotWrite[]) => insertMessagesEventsJobs(knex, items);
+  const withBytes = o.memory ? o.memory.withBytes.bind(o.memory) : <T>(_n: number, fn: () => Promise<T>) => fn();
   const insertHot = o.batch
     ? groupCommit<HotWrite, number | undefined>(many, async (i) => (await many([i]))[0], o.batch)
     : async (i: HotWrite) => (await many([i]))[0];
@@ -339,7 +321,7 @@ export function createSendStore(knex: Knex, o: SendStoreOptions = {}): SendStore
         // A spooled file is read only for its own insert, so a request holds about one attachment in memory at a time.
         for (const [seq, a] of m.attachments.entries()) {
           const f = a.content;
-          if (f instanceof SpooledFile) await withAttachmentBytes(f.size, async () => trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(f))));
+          if (f instanceof SpooledFile) await withBytes(f.size, async () => trx('attachments').insert(attachmentRow(messageId, seq, a, await readSpooled(f))));
         }
         return { messageId, duplicate: false };
       });

@@ -2,7 +2,6 @@
 // batch is retried item by item so only the bad item fails.
 import assert from 'node:assert/strict';
 import { groupCommit } from '../../src/store/group-commit.js';
-import { byteBudget } from '../../src/store/send-store.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -85,31 +84,5 @@ describe('group commit', () => {
     const write = groupCommit<number, string>(async () => ['only one'], async (i) => `one ${i}`, { maxBatch: 10, maxConcurrent: 1 });
     const out = await Promise.all([1, 2, 3].map((i) => write(i)));
     assert.deepEqual(out, ['one 1', 'one 2', 'one 3']);
-  });
-});
-
-describe('attachment byte budget', () => {
-  it('holds at most the budget at once, in arrival order; one larger than the budget runs alone', async () => {
-    const budget = byteBudget(10);
-    let held = 0;
-    let most = 0;
-    const order: string[] = [];
-    const task = (name: string, bytes: number) =>
-      budget(bytes, async () => {
-        held += Math.min(bytes, 10);
-        most = Math.max(most, held);
-        order.push(name);
-        await new Promise((r) => setTimeout(r, 5));
-        held -= Math.min(bytes, 10);
-      });
-    await Promise.all([task('a', 6), task('b', 6), task('c', 3), task('big', 50), task('d', 1)]);
-    assert.equal(most, 10);
-    assert.deepEqual(order, ['a', 'b', 'c', 'big', 'd']);
-  });
-
-  it('a task that throws gives its bytes back', async () => {
-    const budget = byteBudget(4);
-    await assert.rejects(budget(4, async () => Promise.reject(new Error('insert failed'))), /insert failed/);
-    assert.equal(await budget(4, async () => 'next'), 'next');
   });
 });

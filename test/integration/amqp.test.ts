@@ -123,7 +123,7 @@ describe('AMQP intake', function () {
     it('a DOCTYPE in XML', () => expectError('<!DOCTYPE x [<!ENTITY a "b">]><sendMailRequest/>', { contentType: 'application/xml' }, 1, 'body'));
     it('an unsupported content_type', () => expectError('hello', { contentType: 'text/plain' }, 1, 'content_type'));
     it('a body not in its content_encoding', () => expectError('not gzip', { contentEncoding: 'gzip' }, 1, 'content_encoding'));
-    it('unknown client', () => expectError(JSON.stringify({ recipientName: 'x' }), { headers: { 'X-Client-Hash-Key': 'nope' } }, 2, 'clientHashKey'));
+    it('unknown client', () => expectError(JSON.stringify({ recipientName: 'x' }), { headers: { 'X-Client-Hash-Key': 'nope' } }, 2, 'X-Client-Hash-Key')); // refused from the header, before the body is read
     it('validation: every violation', async () => {
       const r = await expectError(JSON.stringify({ recipientEmailAddress: 'bad' }), {}, 1, 'recipientEmailAddress');
       assert.deepEqual(r.json.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['mailBody', 'mailSubject', 'recipientEmailAddress', 'recipientName']);

@@ -1,7 +1,8 @@
 // AMQP bodies (SPEC §8): decode by content_encoding, read by content_type, answer in the request's own form.
-import { gunzipSync, inflateSync, brotliDecompressSync } from 'node:zlib';
+import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
 import { XMLBuilder, XMLParser, XMLValidator } from 'fast-xml-parser';
 import { AttachmentError, limitIssue, SendError, ValidationError } from '../../core/errors.js';
+import { checkJsonShape } from '../../core/json-bounds.js';
 import type { Param, SendRequestInput } from '../../core/send-request.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, sendInputFromJson, sendInputsFromJsonApi, type Answer } from '../forms/json.js';
 import { countElements, XML_BOUNDS } from '../../core/xml-data.js';
@@ -23,23 +24,16 @@ export function formOf(contentType: string | undefined): BodyForm | undefined {
 
 /**
  * content_encoding is a transfer coding (gzip, deflate, br, identity); producers also put a charset there
- * (the Hammy page leaves it open), so a known charset is honoured too.
+ * (the Hammy page leaves it open), so a known charset is honoured too. Inflating streams, off the event loop's
+ * back: past `maxBytes` it stops (a small compressed bomb cannot inflate past the limit), and every chunk must
+ * first find `room` (the memory budget; a refusal there is thrown as it comes, e.g. ServerBusy).
  */
-export function decodeBody(body: Buffer, contentEncoding: string | undefined, contentType: string | undefined, maxBytes = Infinity): string {
+export async function decodeBody(body: Buffer, contentEncoding: string | undefined, contentType: string | undefined, maxBytes = Infinity, room: (inflated: number) => Error | undefined = () => undefined): Promise<string> {
   const enc = (contentEncoding ?? '').trim().toLowerCase();
   const tooLarge = () => new AttachmentError([limitIssue({ code: 5, field: 'body', text: `the message is larger than the limit of ${maxBytes} bytes` })]);
   if (body.length > maxBytes) throw tooLarge();
-  let bytes = body;
-  // maxOutputLength: a small compressed bomb cannot inflate past the limit.
-  const opts = Number.isFinite(maxBytes) ? { maxOutputLength: maxBytes } : {};
-  try {
-    if (enc === 'gzip' || enc === 'x-gzip') bytes = gunzipSync(body, opts);
-    else if (enc === 'deflate') bytes = inflateSync(body, opts);
-    else if (enc === 'br') bytes = brotliDecompressSync(body, opts);
-  } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE' || e instanceof RangeError) throw tooLarge();
-    throw unreadable(`the body is not valid ${enc} data`, 'content_encoding');
-  }
+  const inflater = enc === 'gzip' || enc === 'x-gzip' ? createGunzip : enc === 'deflate' ? createInflate : enc === 'br' ? createBrotliDecompress : undefined;
+  const bytes = inflater ? await inflate(body, inflater, maxBytes, room, tooLarge, () => unreadable(`the body is not valid ${enc} data`, 'content_encoding')) : body;
   const charset = ['', 'identity', 'gzip', 'x-gzip', 'deflate', 'br'].includes(enc)
     ? (/charset=([^;]+)/i.exec(contentType ?? '')?.[1]?.trim() ?? 'utf-8')
     : enc;
@@ -48,6 +42,31 @@ export function decodeBody(body: Buffer, contentEncoding: string | undefined, co
   } catch {
     throw unreadable(`the body cannot be read as ${charset}`, 'content_encoding');
   }
+}
+
+const INFLATE_CHUNK = 64 * 1024;
+
+function inflate(body: Buffer, make: (o: { chunkSize: number }) => NodeJS.ReadWriteStream & { destroy(): void }, maxBytes: number, room: (n: number) => Error | undefined, tooLarge: () => Error, bad: () => Error): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const z = make({ chunkSize: INFLATE_CHUNK });
+    const chunks: Buffer[] = [];
+    let n = 0;
+    const stop = (e: Error) => {
+      z.removeAllListeners('data');
+      z.destroy();
+      reject(e);
+    };
+    z.on('data', (c: Buffer) => {
+      n += c.length;
+      if (n > maxBytes) return stop(tooLarge());
+      const refused = room(n);
+      if (refused) return stop(refused);
+      chunks.push(c);
+    });
+    z.once('end', () => resolve(Buffer.concat(chunks, n)));
+    z.once('error', () => reject(bad()));
+    z.end(body);
+  });
 }
 
 const xmlParser = new XMLParser({
@@ -72,6 +91,7 @@ function parseXml(text: string): Record<string, unknown> {
 }
 
 function parseJson(text: string): unknown {
+  checkJsonShape(text, 'body');
   try {
     return JSON.parse(text);
   } catch (e) {

@@ -4,7 +4,8 @@ import * as amqp from 'amqplib';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import { lazyChild } from '../../log.js';
-import { SendError, toSendError, ValidationError } from '../../core/errors.js';
+import { AuthError, SendError, ServerBusy, toSendError, ValidationError } from '../../core/errors.js';
+import type { BodyMemory, MemoryLease } from '../../core/memory-budget.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import type { Answer } from '../forms/json.js';
 import { answerBody, CONTENT_TYPES, decodeBody, formOf, METHODS, readRequest, type BodyForm, type Method, type ParsedRequest } from './bodies.js';
@@ -18,6 +19,10 @@ export type AmqpOptions = {
   retryDelayMs: number;
   /** The largest body taken, compressed or inflated (MAX_REQUEST_BYTES). */
   maxBytes: number;
+  /** The process's budget for bodies held in memory: a message's body counts, inflated bytes included. */
+  memory?: BodyMemory;
+  /** Whether a key in the X-Client-Hash-Key header names an enabled client (checked before the body is inflated). */
+  knownClient?: (hashKey: string) => Promise<boolean>;
   log: Logger;
   send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
   resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
@@ -27,6 +32,8 @@ export type AmqpOptions = {
 export type AmqpState = 'connecting' | 'consuming' | 'reconnecting' | 'stopped';
 
 const ATTEMPTS_HEADER = 'x-hammy-attempts';
+/** What a compressed body reserves before it is inflated; it takes more as it grows. */
+const INFLATE_START = 64 * 1024;
 
 /** AMQP headers keep the producer's spelling; the Hammy page's are matched case-insensitively. */
 function header(headers: Record<string, unknown> | undefined, name: string): string | undefined {
@@ -65,6 +72,8 @@ export async function startAmqpIntake(o: AmqpOptions) {
   const delayOf = (attempt: number) => o.retryDelayMs * attempt;
   const retryQueue = (attempt: number) => `${o.queue}.retry.${delayOf(attempt)}ms`;
   const inflight = new Set<Promise<void>>();
+  // Each message's share of the body budget, given back once it is answered.
+  const leases = new Map<ConsumeMessage, MemoryLease>();
   let state: AmqpState = 'connecting';
   let current: { ch: ConfirmChannel; tag: string } | undefined;
   let stopping = false;
@@ -80,7 +89,7 @@ export async function startAmqpIntake(o: AmqpOptions) {
         throw new ValidationError([{ code: 1, field: 'X-Method-Name', text: `X-Method-Name must be ${METHODS.join(' or ')}, got ${JSON.stringify(method)}` }]);
       }
       if (!form) throw new ValidationError([{ code: 1, field: 'content_type', text: `content_type must be application/xml, application/json or application/vnd.api+json, got ${JSON.stringify(p.contentType ?? null)}` }]);
-      const parsed = readRequest(method, form, decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes));
+      const parsed = readRequest(method, form, await decodeInBudget(msg));
       const run = method === 'Send_V2_Send' ? o.send : o.resend;
       const key = deliveryKey(msg);
       // Broker redelivery, or our own retry from a delay queue.
@@ -111,7 +120,29 @@ export async function startAmqpIntake(o: AmqpOptions) {
     } catch (e) {
       if (e instanceof SendError && e.status !== 9) return { ...fallback, answers: [{ ok: false, error: e }] };
       throw e;
+    } finally {
+      // Handled (or to be retried later): the body's bytes are no longer held for it.
+      leases.get(msg)?.release();
+      leases.delete(msg);
     }
+  }
+
+  /**
+   * The body as text, its bytes (received and inflated) held in the memory budget until the request is answered;
+   * an unknown key in the header is refused before anything is inflated. Over the budget: ServerBusy, retried later.
+   */
+  async function decodeInBudget(msg: ConsumeMessage): Promise<string> {
+    const p = msg.properties;
+    const key = header(p.headers, 'X-Client-Hash-Key')?.trim();
+    if (key && o.knownClient && !(await o.knownClient(key))) throw new AuthError(undefined, 'X-Client-Hash-Key');
+    if (!o.memory) return decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes);
+    const memory = o.memory;
+    // amqplib holds the received bytes either way; what this process adds is the inflated body, counted as it grows.
+    const identity = ['', 'identity'].includes((p.contentEncoding ?? '').trim().toLowerCase());
+    const lease = await memory.reserve(identity ? msg.content.length : Math.min(INFLATE_START, o.maxBytes), !key);
+    leases.set(msg, lease);
+    const room = (inflated: number) => (inflated <= lease.held || lease.take(inflated - lease.held) ? undefined : new ServerBusy(memory.retryAfterS));
+    return decodeBody(msg.content, p.contentEncoding, p.contentType, o.maxBytes, room);
   }
 
   async function deadLetter(ch: ConfirmChannel, msg: ConsumeMessage, reason: string) {

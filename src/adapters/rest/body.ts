@@ -1,8 +1,9 @@
 // The body forms of SPEC §3 by Content-Type: JSON:API, plain JSON, or multipart whose `message` part holds one of them.
 import type { IncomingMessage } from 'node:http';
-import getRawBody from 'raw-body';
+import { parseJsonBody, readBodyText } from '../../api/body.js';
 import { UnsupportedMediaType } from '../../api/jsonapi.js';
-import { AttachmentError, limitIssue, ValidationError } from '../../core/errors.js';
+import { ValidationError } from '../../core/errors.js';
+import type { BodyMemory, MemoryLease } from '../../core/memory-budget.js';
 import type { AttachmentContent } from '../../core/send-request.js';
 import { MESSAGE_PART, partPointer, readMultipart, type PartRoom, type RestLimits } from './multipart.js';
 
@@ -12,20 +13,14 @@ export type BodyForm = 'jsonapi' | 'json';
 export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
 
 /** What a request carries: the parsed document, its form, and the attachment parts by name (multipart only). */
-export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, AttachmentContent>; multipart: boolean };
+export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, AttachmentContent>; multipart: boolean; lease?: MemoryLease };
 
 // SPEC §3: a body form the gateway does not take is 415; the class is shared with the management APIs.
 export { UnsupportedMediaType };
 
 const formOf = (type: string | undefined): BodyForm | undefined => (type === JSONAPI ? 'jsonapi' : type === JSON_TYPE ? 'json' : undefined);
 
-function parseJson(text: string, field: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new ValidationError([{ code: 1, field, text: `${field === '/' ? 'the body' : 'the message part'} is not valid JSON: ${(e as Error).message}` }]);
-  }
-}
+const parseJson = (text: string, field: string) => parseJsonBody(text, field, field === '/' ? 'the body' : 'the message part');
 
 /** The form a request answers in, known before its body is read (415 and 413 answers use it too). */
 export function declaredForm(mediaType: string): BodyForm {
@@ -34,19 +29,19 @@ export function declaredForm(mediaType: string): BodyForm {
 
 /**
  * Reads the body by its media type (`mediaType` is the Content-Type without parameters, lower case).
- * `room` keeps multipart parts (in memory or in files); the caller releases it once the request is answered.
+ * `room` keeps multipart parts (in memory or in files); a JSON body's bytes are held by the lease it returns.
+ * The caller releases both once the request is answered.
  */
-export async function readRestBody(req: IncomingMessage, mediaType: string, limits: RestLimits, room: PartRoom): Promise<RestBody> {
+export async function readRestBody(req: IncomingMessage, mediaType: string, limits: RestLimits, room: PartRoom, memory: { memory?: BodyMemory; anonymous: boolean }): Promise<RestBody> {
   const form = formOf(mediaType);
   if (form) {
-    let text: string;
+    const { text, lease } = await readBodyText(req, { limit: limits.maxRequestBytes, ...memory });
     try {
-      text = await getRawBody(req, { limit: limits.maxRequestBytes, encoding: 'utf8', length: req.headers['content-length'] });
+      return { form, doc: parseJson(text, '/'), files: new Map(), multipart: false, lease };
     } catch (e) {
-      if ((e as { type?: string }).type !== 'entity.too.large') throw new ValidationError([{ code: 1, field: '/', text: 'the request body could not be read' }]);
-      throw new AttachmentError([limitIssue({ code: 5, field: '/', text: `the request is larger than the limit of ${limits.maxRequestBytes} bytes` })], true);
+      lease.release();
+      throw e;
     }
-    return { form, doc: parseJson(text, '/'), files: new Map(), multipart: false };
   }
   if (!MULTIPART_TYPES.includes(mediaType)) {
     const text = `Content-Type ${mediaType ? JSON.stringify(mediaType) : '(none)'} is not supported: send ${JSONAPI}, ${JSON_TYPE}, ${MULTIPART_TYPES.join(' or ')}`;

@@ -1,10 +1,11 @@
 // multipart/form-data and multipart/mixed (SPEC §3): the `message` part in memory; every other part in memory
-// while it is small (PartMemory), else streamed to a temp file.
+// while it is small and the body budget allows (PartMemory), else streamed to a temp file.
 import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { AttachmentError, limitIssue, ValidationError } from '../../core/errors.js';
+import { AttachmentError, limitIssue, ServerBusy, ValidationError } from '../../core/errors.js';
+import type { BodyMemory } from '../../core/memory-budget.js';
 import { SpooledFile, type AttachmentContent } from '../../core/send-request.js';
 
 export type RestLimits = { maxAttachments: number; maxAttachmentBytes: number; maxRequestBytes: number };
@@ -95,52 +96,54 @@ function boundaryOf(contentType: string): string | undefined {
 }
 
 /**
- * How many bytes of attachment parts the gateway's requests hold in memory, together and each. A part in memory
+ * Attachment parts held in memory, drawn from the process's body budget (BODY_MEMORY_BYTES). A part in memory
  * costs no file: no folder, open, write, read back and removal per request (a 1 MB upload took about 13% less
- * time). Only a request that declares a Content-Length within its share holds parts; a larger one, or one that
- * does not say (chunked), streams them to files, as does a part that finds the allowance used up midway.
+ * time). Only a request that declares a Content-Length within `perRequest` holds parts; a larger one, or one that
+ * does not say (chunked), streams them to files, as does a part that finds the budget used up midway.
  * (While a part is joined into one buffer at its end, its bytes are briefly in memory twice.)
  */
 export class PartMemory {
-  private free: number;
   constructor(
-    readonly total: number,
+    readonly budget: BodyMemory,
     readonly perRequest: number,
-  ) {
-    this.free = total;
-  }
+  ) {}
   /** One request's share, taken chunk by chunk while both limits allow; release() gives all of it back. */
-  room(declaredLength: number | undefined, dir: () => Promise<string>): PartRoom {
+  room(declaredLength: number | undefined, dir: () => Promise<string>, anonymous = false): PartRoom {
     const max = declaredLength !== undefined && Number.isFinite(declaredLength) && declaredLength <= this.perRequest ? this.perRequest : 0;
-    let held = 0;
+    const lease = this.budget.open(anonymous);
+    let parts = 0;
     return {
       hold: (n) => {
-        if (held + n > max || n > this.free) return false;
-        held += n;
-        this.free -= n;
+        if (parts + n > max || !lease.take(n)) return false;
+        parts += n;
         return true;
       },
+      holdText: (n) => lease.take(n),
+      retryAfterS: this.budget.retryAfterS,
       dir,
       unhold: (n) => {
-        const back = Math.min(n, held);
-        held -= back;
-        this.free += back;
+        const back = Math.min(n, parts);
+        parts -= back;
+        lease.give(back);
       },
       release: () => {
-        this.free += held;
-        held = 0;
+        parts = 0;
+        lease.release();
       },
     };
   }
   /** Bytes not held by any request now. */
   get available() {
-    return this.free;
+    return this.budget.available;
   }
 }
 
 /** Where one request's attachment parts go: memory while `hold` grants the bytes, else files in the folder `dir` makes. */
 export type PartRoom = {
   hold(bytes: number): boolean;
+  /** Bytes of the `message` part, which must stay in memory: false when the budget is used up (busy). */
+  holdText(bytes: number): boolean;
+  retryAfterS: number;
   /** Gives back bytes held by a part that went to a file after all. */
   unhold(bytes: number): void;
   dir(): Promise<string>;
@@ -293,7 +296,7 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
     seen.add(name);
     if (name === MESSAGE_PART) {
       const chunks: Buffer[] = [];
-      part.on('data', (c: Buffer) => chunks.push(c));
+      part.on('data', (c: Buffer) => (room.holdText(c.length) ? chunks.push(c) : fail(new ServerBusy(room.retryAfterS))));
       part.on('end', () => {
         parts.message = { text: Buffer.concat(chunks).toString('utf8'), type: part.mimetype?.split(';')[0]!.trim().toLowerCase() || undefined };
       });

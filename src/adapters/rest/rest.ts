@@ -4,14 +4,15 @@ import path from 'node:path';
 import type Router from '@koa/router';
 import type { Context } from 'koa';
 import type { Logger } from 'pino';
-import { AttachmentError, IdempotencyConflict, SendError, ThrottledError, toSendError, ValidationError } from '../../core/errors.js';
+import { AttachmentError, AuthError, IdempotencyConflict, SendError, ServerBusy, ThrottledError, toSendError, ValidationError, type Issue } from '../../core/errors.js';
+import type { BodyMemory } from '../../core/memory-budget.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
 import { httpStatusOf } from '../../api/jsonapi.js';
 import { jsonApiAnswer, jsonApiBatchAnswer, plainJsonAnswer, pointerOf, SEND_TYPES, sendInputFromJson, sendInputsFromJsonApi, type Answer, type Locations } from '../forms/json.js';
 import { isObj } from '../forms/xml-request.js';
 import { attachParts } from './attachments.js';
 import { declaredForm, JSON_TYPE, JSONAPI, readRestBody, UnsupportedMediaType, type BodyForm, type RestBody } from './body.js';
-import { PartMemory, type RestLimits } from './multipart.js';
+import { PartMemory, type PartRoom, type RestLimits } from './multipart.js';
 
 export type RestOperations = {
   send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
@@ -19,8 +20,13 @@ export type RestOperations = {
 };
 export type RestOptions = RestOperations & {
   limits: RestLimits;
-  /** A client's own attachment limits (null: the global ones), looked up when its key is in a header or the query. */
-  clientLimits?: (hashKey: string) => Promise<{ maxAttachments: number | null; maxAttachmentBytes: number | null } | undefined>;
+  /**
+   * The client of a key in a header or the query, looked up before the body is read: unknown or disabled is 401
+   * at once; else its own attachment limits (null: the global ones) apply to the parse.
+   */
+  clientLimits?: (hashKey: string) => Promise<{ enabled: boolean; maxAttachments: number | null; maxAttachmentBytes: number | null } | undefined>;
+  /** The process's budget for bodies held in memory (BODY_MEMORY_BYTES). */
+  memory: BodyMemory;
   /** Where multipart parts are spooled while a request is handled (one folder per request, removed after). */
   spoolDir: string;
   /** The OpenAPI document served at …/openapi.json. */
@@ -34,8 +40,8 @@ const HEADER_MAX = 255;
 /** How much of a refused upload is still read (at least), and for how long, before the connection is closed. */
 const LINGER_BYTES = 64 * 1024 * 1024;
 const LINGER_MS = 10_000;
-/** A request declaring at most 4 MiB holds its parts in memory, within 32 MiB for all requests; the rest are spooled. */
-const PART_MEMORY = { total: 32 * 1024 * 1024, perRequest: 4 * 1024 * 1024 };
+/** A request declaring at most 4 MiB holds its parts in memory (within the body budget); the rest are spooled. */
+const PART_MEMORY_PER_REQUEST = 4 * 1024 * 1024;
 
 /** The HTTP status of SPEC §3 for an error; 415 for a body form the gateway does not take. */
 export const restStatusOf = (e: SendError) => (e instanceof UnsupportedMediaType ? e.httpStatus : httpStatusOf(e));
@@ -112,8 +118,10 @@ function keyFromHeader(e: SendError, input: SendRequestInput, intake: IntakeCont
  * The limits a multipart body is parsed with: the client's own when its key arrives before the body (so a
  * client allowed more than the default is not cut short by it); the core checks the client's limits again.
  */
-async function parseLimits(o: RestOptions, hashKey: string | undefined): Promise<RestLimits> {
+async function parseLimits(o: RestOptions, hashKey: string | undefined, keyField: string): Promise<RestLimits> {
   const own = hashKey && o.clientLimits ? await o.clientLimits(hashKey) : undefined;
+  // Refused before a byte of the body is read: an unknown key cannot make the gateway hold a large body.
+  if (hashKey && o.clientLimits && !own?.enabled) throw new AuthError(undefined, keyField);
   return {
     maxAttachments: own?.maxAttachments ?? o.limits.maxAttachments,
     maxAttachmentBytes: own?.maxAttachmentBytes ?? o.limits.maxAttachmentBytes,
@@ -151,6 +159,7 @@ function answerError(ctx: Context, form: BodyForm, err: SendError, maxRequestByt
   const status = restStatusOf(err);
   const a: Answer = { ok: false, error: err };
   respond(ctx, form, status, form === 'json' ? plainJsonAnswer(a) : jsonApiAnswer(a, status));
+  if (err instanceof ServerBusy) ctx.set('Retry-After', String(err.retryAfterS));
   if (!ctx.req.readableEnded) discardRest(ctx, Math.max(2 * maxRequestBytes, LINGER_BYTES));
 }
 
@@ -175,7 +184,7 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
   const openapi = fs.readFile(o.openapiFile, 'utf8').then((t) => JSON.parse(t) as unknown);
   openapi.catch(() => undefined); // reported when served
 
-  const memory = new PartMemory(PART_MEMORY.total, PART_MEMORY.perRequest);
+  const memory = new PartMemory(o.memory, PART_MEMORY_PER_REQUEST);
 
   async function handle(ctx: Context, op: Op) {
     let form = declaredForm(ctx.request.type);
@@ -185,10 +194,15 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
     const spool = () =>
       (made ??= fs.mkdir(o.spoolDir, { recursive: true }).then(async () => (dir = await fs.mkdtemp(path.join(o.spoolDir, 'rest-')))));
     const length = ctx.req.headers['content-length'];
-    const room = memory.room(length === undefined ? undefined : Number(length), spool);
+    let room: PartRoom | undefined;
+    let body: RestBody | undefined;
     try {
       const caller = callerOf(ctx);
-      const body = await readRestBody(ctx.req, ctx.request.type, await parseLimits(o, caller.clientHashKey), room);
+      const limits = await parseLimits(o, caller.clientHashKey, ctx.get('X-Client-Hash-Key') ? 'X-Client-Hash-Key' : 'clientHashKey');
+      // A body whose client is known only once it is read draws on the small anonymous allowance.
+      const anonymous = !caller.clientHashKey;
+      room = memory.room(length === undefined ? undefined : Number(length), spool, anonymous);
+      body = await readRestBody(ctx.req, ctx.request.type, limits, room, { memory: o.memory, anonymous });
       form = body.form;
       const parsed = requestsOf(op, body);
       const answers = await runItems(o, op, parsed, body, caller, ctx);
@@ -207,8 +221,9 @@ export function restRoutes(router: Router<any>, o: RestOptions) {
       if (err.status === 9) ctx.state.log.error({ err: e }, `REST ${op} failed`);
       answerError(ctx, form, err, o.limits.maxRequestBytes);
     } finally {
-      // Parts live exactly as long as the request: stored (or refused) by now.
-      room.release();
+      // Parts and bodies live exactly as long as the request: stored (or refused) by now.
+      room?.release();
+      body?.lease?.release();
       await made?.catch(() => undefined);
       if (dir) await fs.rm(dir, { recursive: true, force: true }).catch((err) => ctx.state.log.warn({ err, dir }, 'spool folder not removed'));
     }

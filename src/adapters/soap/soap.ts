@@ -1,10 +1,11 @@
 // SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail (SPEC §2).
 import fs from 'node:fs';
 import * as soap from 'soap';
+import { XMLBuilder } from 'fast-xml-parser';
 import type { Logger } from 'pino';
-import { toSendError, ValidationError, type Issue } from '../../core/errors.js';
+import { toSendError, ValidationError, type Issue, type SendError } from '../../core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
-import { checkEnvelope, faultXml } from './envelope.js';
+import { checkEnvelope, faultXml, SOAP_ENV_NS } from './envelope.js';
 import { withoutXmlData } from '../forms/xml-request.js';
 import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
 
@@ -19,6 +20,8 @@ const CORRELATION_HEADER = 'x-correlation-id';
 // Ints, longs and booleans reach us as written, so the core reports a bad value with its field instead of
 // node-soap silently turning "abc" into null or "yes" into false.
 const raw = (t: string) => t;
+const responseXml = new XMLBuilder({ suppressEmptyNode: true });
+
 // node-soap hands our headers object to the operation as it is: an xmlData over the bounds rides on it under a
 // key no caller can send.
 const XML_DATA_ISSUE = Symbol('xmlDataIssue');
@@ -69,6 +72,15 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
     /** The WSDL file with its address pointing at the host the caller used. */
     wsdl(baseUrl: string): string {
       return wsdlXml.replace(WSDL_LOCATION, `${baseUrl}/hammy/soap/send/v2`);
+    },
+
+    /** A refusal decided before the body is read (e.g. an unknown client key in a header): a sendMailResponse with its status. */
+    refusal(err: SendError): SoapReply {
+      const inner = responseXml.build(soapError(err)) as string;
+      return {
+        status: 200,
+        body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:tns="http://send.api.hammy.dbx.hu/"><soap:Body><tns:sendMailResponse>${inner}</tns:sendMailResponse></soap:Body></soap:Envelope>`,
+      };
     },
 
     async handle(body: string, headers: Record<string, string>, correlationId: string): Promise<SoapReply> {
