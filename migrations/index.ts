@@ -4,10 +4,12 @@ import * as m001 from './001_initial.js';
 import * as m002 from './002_channels.js';
 import * as m003 from './003_management.js';
 import * as m004 from './004_job_order.js';
+import * as m008 from './008_job_leases.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
   '002_channels': m002,
   '003_management': m003,
   '004_job_order': m004,
+  '008_job_leases': m008,
 };

@@ -41,6 +41,7 @@ import { createLogger } from './log.js';
 import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
+import { purgeExpiredKeys } from './store/purge.js';
 import { createSendStore } from './store/send-store.js';
 import { createWorker, type Worker } from './worker/worker.js';
 import { startDeliveryThread, type DeliveryThread } from './worker/delivery-thread.js';
@@ -66,6 +67,8 @@ export type GatewayOptions = {
   prepared?: boolean;
   /** Told every delivery outcome instead of this gateway's metrics (the delivery thread reports them to its gateway). */
   onOutcome?: (channel: string, outcome: Outcome) => void;
+  /** Told every takeover of jobs instead of this gateway's metrics (as onOutcome). */
+  onTakeover?: (n: number) => void;
 };
 
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
@@ -119,10 +122,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let worker: Worker | undefined;
   let deliveryThread: DeliveryThread | undefined;
   if (delivering && intakes && deliversOnThread(config)) {
-    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries });
+    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries, onTakeovers: metrics.takeovers });
   } else if (delivering) {
     const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
-    worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: opts.onOutcome ?? metrics.delivery });
+    worker = createWorker({
+      jobs: jobStore,
+      pipeline,
+      log: log.child({ part: 'worker' }),
+      ...config.worker,
+      purge: () => purgeExpiredKeys(db.knex, config.idempotencyWindowMs),
+      onOutcome: opts.onOutcome ?? metrics.delivery,
+      onTakeover: opts.onTakeover ?? metrics.takeovers,
+    });
     worker.start();
   }
 
@@ -137,7 +148,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const flow = createIntakeFlow({
     ...config.intakeFlow,
-    probe: () => jobStore.backlog(config.worker.lockTimeoutMs, config.intakeFlow.highWater + 1000),
+    probe: () => jobStore.backlog(config.intakeFlow.highWater + 1000),
     onProbeError: (err) => log.warn({ err }, 'intake flow: the backlog cannot be read; requests go ahead until it can'),
     onDelay: metrics.flowDelayed,
   });

@@ -10,7 +10,7 @@ describe('migrations', () => {
     const db = await openDb({ databaseUrl: PG_URL, dataDir: tempDir(), schema, poolMax: 2 });
     try {
       const first = await migrate(db);
-      assert.deepEqual(first, ['001_initial', '002_channels', '003_management', '004_job_order']);
+      assert.deepEqual(first, ['001_initial', '002_channels', '003_management', '004_job_order', '008_job_leases']);
       const tables = async () =>
         (await db.knex('information_schema.tables').where({ table_schema: schema }).orderBy('table_name').pluck('table_name')) as string[];
       const before = await tables();
