@@ -59,6 +59,7 @@ const Env = z.object({
   // The lease's former name (a fixed lock of 5 minutes, no heartbeat): still read when JOB_LEASE_MS is unset.
   JOB_LOCK_TIMEOUT_MS: optionalInt(1000),
   DELIVERY_TIMEOUT_MS: int(120_000, 100),
+  DOCUMENT_TIMEOUT_MS: int(60_000, 1),
   PURGE_INTERVAL_MS: int(60_000, 0),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
 });
@@ -80,6 +81,8 @@ export type Config = {
   smtpPoolSize: number;
   /** Connection, greeting and socket timeout of SMTP (each). */
   smtpTimeoutMs: number;
+  /** The deadline of making, signing, archiving or writing one document. */
+  documentTimeoutMs: number;
   /** The domain of every Message-ID; unset: the domain of each message's from-address. */
   messageIdDomain?: string;
   amqpUrl: string;
@@ -161,6 +164,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     smtpUrl: e.SMTP_URL,
     smtpPoolSize: e.SMTP_POOL_SIZE,
     smtpTimeoutMs: e.SMTP_TIMEOUT_MS,
+    documentTimeoutMs: e.DOCUMENT_TIMEOUT_MS,
     messageIdDomain: e.MESSAGE_ID_DOMAIN,
     amqpUrl: e.AMQP_URL,
     amqpQueue: e.AMQP_QUEUE,

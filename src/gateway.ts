@@ -1,7 +1,6 @@
 // Wires the parts from one Config: database, core, intakes, worker, HTTP; stops them in reverse order.
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -73,7 +72,7 @@ export type GatewayOptions = {
 
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
-  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' });
+  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: config.messageIdDomain, timeoutMs: config.smtpTimeoutMs });
   let cert: Promise<SigningCertificate> | undefined;
   // Loaded (or generated) on first use, so a start without certified messages pays nothing.
   const certificate = (): Promise<SigningCertificate> => {
@@ -94,7 +93,7 @@ function createChannels(config: Config, db: Db) {
   };
   const byName: Record<ChannelName, Channel> = {
     EMAIL: email,
-    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName }),
+    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName, documentTimeoutMs: config.documentTimeoutMs }),
     PORTAL: createPortalChannel(db.knex, email),
     ARCHIVE: createArchiveChannel(),
   };
@@ -124,7 +123,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   if (delivering && intakes && deliversOnThread(config)) {
     deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries, onTakeovers: metrics.takeovers });
   } else if (delivering) {
-    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
+    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore, documentTimeoutMs: config.documentTimeoutMs });
     worker = createWorker({
       jobs: jobStore,
       pipeline,

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { writeAtomic } from '../../documents/archive.js';
+import { DeadlineError, withDeadline } from '../../core/deadline.js';
 import type { Certifier } from '../../documents/certify.js';
 import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
@@ -16,7 +17,10 @@ export function batchKey(m: Pick<DeliveryMessage, 'clientId' | 'batchId'>, now =
   return `client${m.clientId}-${m.batchId ? safe(m.batchId) : `daily-${now.toISOString().slice(0, 10)}`}`;
 }
 
-export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string> }): Channel {
+/** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
+export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string>; documentTimeoutMs: number }): Channel {
+  const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
+  const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
   const manifests = createManifestWriter(o.knex, o.printDir);
   return {
     async deliver(m): Promise<Outcome> {
@@ -38,25 +42,27 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       try {
         // pdf-lib loads with the first letter, not at start.
         const { makeLetterPdf } = await import('../../documents/letter.js');
-        letter = await makeLetterPdf(input);
+        letter = await within(makeLetterPdf(input), 'making the letter');
       } catch (e) {
-        return { kind: 'failed', reason: `letter could not be made: ${(e as Error).message}` };
+        return late(e) ?? { kind: 'failed', reason: `letter could not be made: ${(e as Error).message}` };
       }
       let pdf = letter.pdf;
       if (m.certificationExpected) {
         try {
-          pdf = await o.certifier.sign(pdf);
+          pdf = await within(o.certifier.sign(pdf), 'signing the letter');
         } catch (e) {
-          return { kind: 'failed', reason: `certification of the letter failed: ${(e as Error).message}` };
+          return late(e) ?? { kind: 'failed', reason: `certification of the letter failed: ${(e as Error).message}` };
         }
       }
       const file = `${m.id}.pdf`;
       try {
         const dir = path.join(o.printDir, key);
-        await fs.mkdir(dir, { recursive: true });
-        await writeAtomic(path.join(dir, file), pdf);
+        await within(
+          fs.mkdir(dir, { recursive: true }).then(() => writeAtomic(path.join(dir, file), pdf)),
+          'writing the letter',
+        );
       } catch (e) {
-        return { kind: 'retry', reason: `print outbox not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        return late(e) ?? { kind: 'retry', reason: `print outbox not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
       }
       await o.knex('print_items')
         .insert({
@@ -75,9 +81,9 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
         .onConflict('message_id')
         .merge(['page_count', 'certified']);
       try {
-        await manifests.flush(key);
+        await within(manifests.flush(key), 'writing the manifest');
       } catch (e) {
-        return { kind: 'retry', reason: `manifest not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
+        return late(e) ?? { kind: 'retry', reason: `manifest not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}` };
       }
       return { kind: 'sent', ref: `print ${key}/${file}, ${letter.pageCount} pages` };
     },
