@@ -7,6 +7,7 @@ import * as m004 from './004_job_order.js';
 import * as m005 from './005_portal_keys.js';
 import * as m006 from './006_secrets_at_rest.js';
 import * as m007 from './007_client_rate_limit.js';
+import * as m008 from './008_job_leases.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
@@ -16,4 +17,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '005_portal_keys': m005,
   '006_secrets_at_rest': m006,
   '007_client_rate_limit': m007,
+  '008_job_leases': m008,
 };

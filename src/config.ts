@@ -6,6 +6,7 @@ import { secretsKeyOf } from './core/secrets.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const optionalInt = (min: number) => z.coerce.number().int().min(min).optional();
 const url = (protocols: string[]) =>
   z.string().refine((v) => {
     try {
@@ -29,6 +30,8 @@ const Env = z.object({
   DATA_DIR: z.string().min(1).default('./data'),
   SMTP_URL: url(['smtp:', 'smtps:']).optional(),
   SMTP_POOL_SIZE: int(5, 1),
+  SMTP_TIMEOUT_MS: int(30_000, 100),
+  MESSAGE_ID_DOMAIN: z.string().regex(/^[A-Za-z0-9.-]+$/, 'must be a domain name').optional(),
   AMQP_URL: z.union([z.literal('off'), url(['amqp:', 'amqps:'])]).default('amqp://guest:guest@127.0.0.1:5672'),
   AMQP_QUEUE: z.string().min(1).default('hammy.send.v2'),
   AMQP_PREFETCH: int(32, 1),
@@ -61,7 +64,13 @@ const Env = z.object({
   WORKER_POLL_MS: int(500, 10),
   RETRY_MAX_ATTEMPTS: int(8, 1),
   RETRY_BASE_MS: int(1000, 1),
-  JOB_LOCK_TIMEOUT_MS: int(5 * 60 * 1000, 1000),
+  JOB_LEASE_MS: optionalInt(1000),
+  JOB_HEARTBEAT_MS: optionalInt(100),
+  // The lease's former name (a fixed lock of 5 minutes, no heartbeat): still read when JOB_LEASE_MS is unset.
+  JOB_LOCK_TIMEOUT_MS: optionalInt(1000),
+  DELIVERY_TIMEOUT_MS: int(120_000, 100),
+  DOCUMENT_TIMEOUT_MS: int(60_000, 1),
+  PURGE_INTERVAL_MS: int(60_000, 0),
   ADMIN_TOKEN: z.string().min(16, 'must be at least 16 characters').optional(),
   SECRETS_KEY: z.string().refine((v) => secretsKeyOf(v) !== undefined, 'must be 32 bytes as 64 hex digits or base64, or a passphrase of at least 32 characters').optional(),
   ALLOW_KEY_IN_QUERY: bool.default(false),
@@ -83,6 +92,12 @@ export type Config = {
   dataDir: string;
   smtpUrl?: string;
   smtpPoolSize: number;
+  /** Connection, greeting and socket timeout of SMTP (each). */
+  smtpTimeoutMs: number;
+  /** The deadline of making, signing, archiving or writing one document. */
+  documentTimeoutMs: number;
+  /** The domain of every Message-ID; unset: the domain of each message's from-address. */
+  messageIdDomain?: string;
   amqpUrl: string;
   amqpQueue: string;
   amqp: { prefetch: number; replyExchange: string; maxAttempts: number; retryDelayMs: number };
@@ -103,7 +118,22 @@ export type Config = {
   /** The memory all requests may hold as bodies, the part of it for bodies of clients not yet known, the longest wait. */
   bodyMemory: { totalBytes: number; anonymousBytes: number; waitMs: number };
   /** thread: deliver on a worker thread of the gateway process (auto: when a PostgreSQL server is configured and there is more than one CPU). */
-  worker: { enabled: boolean; thread: boolean | 'auto'; concurrency: number; pollMs: number; maxAttempts: number; retryBaseMs: number; lockTimeoutMs: number };
+  /**
+   * leaseMs: how long a claimed job is a worker's without a heartbeat (renewed every heartbeatMs); deliveryTimeoutMs:
+   * the deadline of one delivery; purgeIntervalMs: how often expired idempotency records are purged (0: never).
+   */
+  worker: {
+    enabled: boolean;
+    thread: boolean | 'auto';
+    concurrency: number;
+    pollMs: number;
+    maxAttempts: number;
+    retryBaseMs: number;
+    leaseMs: number;
+    heartbeatMs: number;
+    deliveryTimeoutMs: number;
+    purgeIntervalMs: number;
+  };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */
   adminToken?: string;
   /** AES-256 key that seals client JWT secrets in the database (SECRETS_KEY); unset: no JWT secret can be stored. */
@@ -144,6 +174,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.WORKER_THREAD === true && !e.DATABASE_URL) throw new ConfigError('WORKER_THREAD', 'needs DATABASE_URL: the embedded database (PGlite) can be used by one thread only');
   // A request alone must always fit: one the budget can never hold would be told "busy, retry" for ever.
   if (e.BODY_MEMORY_BYTES < e.MAX_REQUEST_BYTES) throw new ConfigError('BODY_MEMORY_BYTES', `must be at least MAX_REQUEST_BYTES (${e.MAX_REQUEST_BYTES})`);
+  const leaseMs = e.JOB_LEASE_MS ?? e.JOB_LOCK_TIMEOUT_MS ?? 30_000;
+  const heartbeatMs = e.JOB_HEARTBEAT_MS ?? Math.min(10_000, Math.floor(leaseMs / 3));
+  // A lease must outlive a heartbeat or two that come late (a busy event loop, a slow statement).
+  if (heartbeatMs * 2 > leaseMs) throw new ConfigError('JOB_HEARTBEAT_MS', `is invalid (${heartbeatMs}): must be at most half of JOB_LEASE_MS (${leaseMs})`);
   return {
     port: e.PORT,
     host: e.HOST,
@@ -156,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     smtpUrl: e.SMTP_URL,
     smtpPoolSize: e.SMTP_POOL_SIZE,
+    smtpTimeoutMs: e.SMTP_TIMEOUT_MS,
+    documentTimeoutMs: e.DOCUMENT_TIMEOUT_MS,
+    messageIdDomain: e.MESSAGE_ID_DOMAIN,
     amqpUrl: e.AMQP_URL,
     amqpQueue: e.AMQP_QUEUE,
     amqp: { prefetch: e.AMQP_PREFETCH, replyExchange: e.AMQP_REPLY_EXCHANGE, maxAttempts: e.AMQP_MAX_ATTEMPTS, retryDelayMs: e.AMQP_RETRY_DELAY_MS },
@@ -183,7 +220,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       pollMs: e.WORKER_POLL_MS,
       maxAttempts: e.RETRY_MAX_ATTEMPTS,
       retryBaseMs: e.RETRY_BASE_MS,
-      lockTimeoutMs: e.JOB_LOCK_TIMEOUT_MS,
+      leaseMs,
+      heartbeatMs,
+      deliveryTimeoutMs: e.DELIVERY_TIMEOUT_MS,
+      purgeIntervalMs: e.PURGE_INTERVAL_MS,
     },
     adminToken: e.ADMIN_TOKEN,
     secretsKey: e.SECRETS_KEY === undefined ? undefined : secretsKeyOf(e.SECRETS_KEY),

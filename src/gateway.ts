@@ -1,7 +1,6 @@
 // Wires the parts from one Config: database, core, intakes, worker, HTTP; stops them in reverse order.
 import fs from 'node:fs/promises';
 import http from 'node:http';
-import os from 'node:os';
 import path from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -45,6 +44,7 @@ import { createLogger } from './log.js';
 import { migrate, openDb, type Db } from './store/db.js';
 import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
 import { createJobStore } from './store/jobs.js';
+import { purgeExpiredKeys } from './store/purge.js';
 import { createSendStore } from './store/send-store.js';
 import { createRateLimits } from './store/rate-limits.js';
 import { createWorker, type Worker } from './worker/worker.js';
@@ -71,6 +71,8 @@ export type GatewayOptions = {
   prepared?: boolean;
   /** Told every delivery outcome instead of this gateway's metrics (the delivery thread reports them to its gateway). */
   onOutcome?: (channel: string, outcome: Outcome) => void;
+  /** Told every takeover of jobs instead of this gateway's metrics (as onOutcome). */
+  onTakeover?: (n: number) => void;
 };
 
 /** An output folder as /health shows it: writable, not made yet (made on first use), or not writable. */
@@ -86,7 +88,7 @@ async function folderState(dir: string): Promise<string> {
 
 /** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
 function createChannels(config: Config, db: Db) {
-  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: os.hostname() || 'hammy' });
+  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: config.messageIdDomain, timeoutMs: config.smtpTimeoutMs });
   let cert: Promise<SigningCertificate> | undefined;
   // Loaded (or generated) on first use, so a start without certified messages pays nothing.
   const certificate = (): Promise<SigningCertificate> => {
@@ -107,7 +109,7 @@ function createChannels(config: Config, db: Db) {
   };
   const byName: Record<ChannelName, Channel> = {
     EMAIL: email,
-    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName }),
+    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName, documentTimeoutMs: config.documentTimeoutMs }),
     PORTAL: createPortalChannel(db.knex, email),
     ARCHIVE: createArchiveChannel(),
   };
@@ -143,10 +145,18 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let worker: Worker | undefined;
   let deliveryThread: DeliveryThread | undefined;
   if (delivering && intakes && deliversOnThread(config)) {
-    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries });
+    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries, onTakeovers: metrics.takeovers });
   } else if (delivering) {
-    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore });
-    worker = createWorker({ jobs: jobStore, pipeline, log: log.child({ part: 'worker' }), ...config.worker, onOutcome: opts.onOutcome ?? metrics.delivery });
+    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore, documentTimeoutMs: config.documentTimeoutMs });
+    worker = createWorker({
+      jobs: jobStore,
+      pipeline,
+      log: log.child({ part: 'worker' }),
+      ...config.worker,
+      purge: () => purgeExpiredKeys(db.knex, config.idempotencyWindowMs),
+      onOutcome: opts.onOutcome ?? metrics.delivery,
+      onTakeover: opts.onTakeover ?? metrics.takeovers,
+    });
     worker.start();
   }
 
@@ -164,7 +174,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   });
   const flow = createIntakeFlow({
     ...config.intakeFlow,
-    probe: () => jobStore.backlog(config.worker.lockTimeoutMs, config.intakeFlow.highWater + 1000),
+    probe: () => jobStore.backlog(config.intakeFlow.highWater + 1000),
     onProbeError: (err) => log.warn({ err }, 'intake flow: the backlog cannot be read; requests go ahead until it can'),
     onDelay: metrics.flowDelayed,
   });

@@ -21,6 +21,7 @@ export function createMetrics(knex: Knex) {
     registers: [registry],
   });
   const deliveries = new Counter({ name: 'hammy_deliveries_total', help: 'Delivery attempts by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] });
+  const takeovers = new Counter({ name: 'hammy_job_takeovers_total', help: 'Jobs claimed after their lease expired while another worker held them: each message may have been sent twice', registers: [registry] });
   const flowDelays = new Counter({ name: 'hammy_intake_flow_delays_total', help: 'Accepts held back because the delivery backlog was long (INTAKE_FLOW_BACKLOG)', registers: [registry] });
   new Gauge({
     name: 'hammy_queue_depth',
@@ -64,6 +65,10 @@ export function createMetrics(knex: Knex) {
     },
     delivery(channel: string, outcome: Outcome) {
       deliveries.inc({ channel, outcome: outcome.kind });
+    },
+    /** Jobs taken over from a worker whose lease expired (also counted by the delivery thread). */
+    takeovers(n: number) {
+      takeovers.inc(n);
     },
     /** Outcomes counted elsewhere (the delivery thread), n at a time. */
     deliveries(channel: string, outcome: string, n: number) {

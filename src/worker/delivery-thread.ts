@@ -1,5 +1,5 @@
 // The gateway thread's side of the delivery thread (worker/thread.ts): starts it, wakes it, starts it again if it
-// dies, stops it. Jobs a dead thread held are delivered once their locks expire, as after a worker process dies.
+// dies, stops it. Jobs a dead thread held are delivered once their leases expire, as after a worker process dies.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
@@ -8,6 +8,7 @@ export type ToThread = { type: 'wake' } | { type: 'stop' };
 export type FromThread =
   | { type: 'ready'; workerId: string }
   | { type: 'outcomes'; counts: [channel: string, outcome: string, n: number][] }
+  | { type: 'takeovers'; n: number }
   | { type: 'stopped' }
   | { type: 'failed'; message: string };
 
@@ -16,6 +17,8 @@ export type DeliveryThreadOptions = {
   log: Logger;
   /** Told the delivery outcomes the thread counted, for metrics. */
   onOutcomes?: (channel: string, outcome: string, n: number) => void;
+  /** Told the jobs the thread took over from a worker whose lease expired. */
+  onTakeovers?: (n: number) => void;
 };
 
 export type DeliveryThread = {
@@ -67,6 +70,8 @@ export async function startDeliveryThread(o: DeliveryThreadOptions): Promise<Del
           resolve();
         } else if (m.type === 'outcomes') {
           for (const [channel, outcome, n] of m.counts) o.onOutcomes?.(channel, outcome, n);
+        } else if (m.type === 'takeovers') {
+          o.onTakeovers?.(m.n);
         } else if (m.type === 'failed') {
           error = new Error(`delivery thread could not start: ${m.message}`);
         }

@@ -33,6 +33,7 @@ try {
       counts.set(key, (counts.get(key) ?? 0) + 1);
       flushTimer ??= setTimeout(flush, 250);
     },
+    onTakeover: (n) => post({ type: 'takeovers', n }),
   });
   port.on('message', (m: ToThread) => {
     if (m.type === 'wake') gw.worker?.wake();

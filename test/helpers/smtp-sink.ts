@@ -10,6 +10,8 @@ export type Script = {
   onData?: (raw: Buffer) => { code: number; text: string } | 'drop' | undefined;
   /** A slow server: wait this long before answering DATA. */
   delayMs?: number;
+  /** The mail is taken (recorded), but its answer waits for this promise: a client that dies meanwhile never hears it. */
+  holdAnswer?: Promise<unknown>;
 };
 
 export class SmtpSink {
@@ -61,6 +63,8 @@ export class SmtpSink {
             raw,
             mail,
           });
+          const hold = this.script.holdAnswer;
+          if (hold) await hold;
           cb();
         });
       },

@@ -24,16 +24,16 @@ describe('intake flow control (INTAKE_FLOW_BACKLOG, INTAKE_FLOW_DELAY_MS)', func
     return { r, ms: performance.now() - t0 };
   };
 
-  it('reads the backlog: due jobs waiting, jobs a worker holds, a timed-out lock as waiting, within the look limit', async () => {
+  it('reads the backlog: due jobs waiting, jobs a worker holds, an expired lease as waiting, within the look limit', async () => {
     for (let i = 0; i < 10; i++) assert.equal((await send(gw.url, i)).status, 200);
     const jobs = createJobStore(gw.db.knex);
-    assert.deepEqual(await jobs.backlog(60000, 100), { waiting: 10, running: 0 });
+    assert.deepEqual(await jobs.backlog(100), { waiting: 10, running: 0 });
     const ids = (await gw.db.knex('jobs').orderBy(['run_at', 'id']).select('id')).map((r) => r.id);
-    await gw.db.knex('jobs').whereIn('id', ids.slice(0, 2)).update({ locked_by: 'test-worker', locked_at: gw.db.knex.fn.now() });
-    await gw.db.knex('jobs').where({ id: ids[2] }).update({ locked_by: 'dead-worker', locked_at: gw.db.knex.raw(`now() - interval '1 hour'`) });
+    await gw.db.knex('jobs').whereIn('id', ids.slice(0, 2)).update({ locked_by: 'test-worker', locked_at: gw.db.knex.fn.now(), lease_until: gw.db.knex.raw(`now() + interval '1 minute'`) });
+    await gw.db.knex('jobs').where({ id: ids[2] }).update({ locked_by: 'dead-worker', locked_at: gw.db.knex.raw(`now() - interval '1 hour'`), lease_until: gw.db.knex.raw(`now() - interval '1 minute'`) });
     await gw.db.knex('jobs').where({ id: ids[3] }).update({ run_at: gw.db.knex.raw(`now() + interval '1 hour'`) });
-    assert.deepEqual(await jobs.backlog(60000, 100), { waiting: 7, running: 2 });
-    assert.deepEqual(await jobs.backlog(60000, 4), { waiting: 2, running: 2 }, 'only the first jobs in claim order are read');
+    assert.deepEqual(await jobs.backlog(100), { waiting: 7, running: 2 });
+    assert.deepEqual(await jobs.backlog(4), { waiting: 2, running: 2 }, 'only the first jobs in claim order are read');
   });
 
   it('holds a send while a worker is behind, stores it after the delay, and lets sends go at once when the queue is short', async () => {

@@ -17,6 +17,7 @@ describe('migrations', () => {
       assert.ok(first.includes('006_secrets_at_rest'));
       assert.ok(first.includes('007_client_rate_limit'));
       assert.ok(first.includes('005_portal_keys'));
+      assert.ok(first.includes('008_job_leases'));
       const tables = async () =>
         (await db.knex('information_schema.tables').where({ table_schema: schema }).orderBy('table_name').pluck('table_name')) as string[];
       const before = await tables();

@@ -9,15 +9,22 @@ import { writeNew } from '../../documents/archive.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import { codeOf, type Channel, type Outcome } from '../channel.js';
 
-export type EmailOptions = { smtpUrl?: string; poolSize: number; outboxDir: string; messageIdDomain: string };
+/** messageIdDomain: the domain of every Message-ID (MESSAGE_ID_DOMAIN), else each message's from-address domain; timeoutMs: SMTP connection, greeting and socket timeout. */
+export type EmailOptions = { smtpUrl?: string; poolSize: number; outboxDir: string; messageIdDomain?: string; timeoutMs: number };
 
 // Connection trouble is worth another try; so is anything unexpected (Postal's rule: only 5xx is hard).
 const RETRYABLE_CODES = new Set(['ECONNECTION', 'ETIMEDOUT', 'ESOCKET', 'EDNS', 'ECONNRESET', 'ECONNREFUSED', 'EPROTOCOL']);
 
-export function mailFor(m: DeliveryMessage, domain: string): Mail.Options {
+/** The domain of the from-address (hosts and retries agree on it, unlike a host name); 'hammy' when it has none. */
+export function messageIdDomainOf(fromAddress: string | null | undefined): string {
+  const domain = (fromAddress ?? '').slice((fromAddress ?? '').lastIndexOf('@') + 1).toLowerCase();
+  return /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(domain) ? domain : 'hammy';
+}
+
+export function mailFor(m: DeliveryMessage, domain = messageIdDomainOf(m.fromAddress)): Mail.Options {
   const cc = splitAddressList(m.recipientEmailAddressCC).map((address, i) => (i === 0 && m.recipientNameCC ? { name: m.recipientNameCC, address } : address));
   return {
-    // A stable Message-ID per message: a receiver can drop the copy if a crash makes us send twice.
+    // One Message-ID per message on every host and retry: a receiver can drop the copy a crash makes us send.
     messageId: `<hammy.${m.id}@${domain}>`,
     from: m.fromName ? { name: m.fromName, address: m.fromAddress } : m.fromAddress,
     to: { name: m.recipientName, address: m.recipientEmailAddress! },
@@ -87,7 +94,9 @@ const loadNodemailer = () => import('nodemailer').then((m) => m.default);
 export function createEmailChannel(o: EmailOptions): Channel {
   if (o.smtpUrl) {
     let made: Promise<Transporter> | undefined;
-    const transport = () => (made ??= loadNodemailer().then((n) => n.createTransport({ url: o.smtpUrl, pool: true, maxConnections: o.poolSize, getSocket: coalescingSocket } as any)));
+    // A server that accepts and then says nothing fails the mail (ETIMEDOUT: a retry) instead of holding its lease.
+    const timeouts = { connectionTimeout: o.timeoutMs, greetingTimeout: o.timeoutMs, socketTimeout: o.timeoutMs };
+    const transport = () => (made ??= loadNodemailer().then((n) => n.createTransport({ url: o.smtpUrl, pool: true, maxConnections: o.poolSize, getSocket: coalescingSocket, ...timeouts } as any)));
     return {
       async deliver(m) {
         try {

@@ -3,6 +3,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { FileTaken, writeNew } from '../../documents/archive.js';
+import { DeadlineError, withDeadline } from '../../core/deadline.js';
 import type { Certifier } from '../../documents/certify.js';
 import type { LetterInput } from '../../documents/letter.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
@@ -17,7 +18,10 @@ export function batchKey(m: Pick<DeliveryMessage, 'clientId' | 'batchId'>, now =
   return `client${m.clientId}-${m.batchId ? safe(m.batchId) : `daily-${now.toISOString().slice(0, 10)}`}`;
 }
 
-export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string> }): Channel {
+/** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
+export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string>; documentTimeoutMs: number }): Channel {
+  const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
+  const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
   const manifests = createManifestWriter(o.knex, o.printDir);
   return {
     async deliver(m): Promise<Outcome> {
@@ -39,28 +43,30 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       try {
         // pdf-lib loads with the first letter, not at start.
         const { makeLetterPdf } = await import('../../documents/letter.js');
-        letter = await makeLetterPdf(input);
+        letter = await within(makeLetterPdf(input), 'making the letter');
       } catch (e) {
-        return { kind: 'failed', reason: 'the letter PDF could not be made', detail: e };
+        return late(e) ?? { kind: 'failed', reason: 'the letter PDF could not be made', detail: e };
       }
       let pdf = letter.pdf;
       if (m.certificationExpected) {
         try {
-          pdf = await o.certifier.sign(pdf);
+          pdf = await within(o.certifier.sign(pdf), 'signing the letter');
         } catch (e) {
-          return { kind: 'failed', reason: 'certification of the letter failed', detail: e };
+          return late(e) ?? { kind: 'failed', reason: 'certification of the letter failed', detail: e };
         }
       }
       const file = `${m.id}.pdf`;
       try {
         const dir = path.join(o.printDir, key);
-        await fs.mkdir(dir, { recursive: true });
         // An earlier attempt of this letter that got as far as its print item wrote the file there; else it is another's.
         const mine = async () => Boolean(await o.knex('print_items').where({ message_id: m.id, batch_key: key }).first());
-        await writeNew(path.join(dir, file), pdf, mine);
+        await within(
+          fs.mkdir(dir, { recursive: true }).then(() => writeNew(path.join(dir, file), pdf, mine)),
+          'writing the letter',
+        );
       } catch (e) {
         if (e instanceof FileTaken) return { kind: 'retry', reason: `print outbox: ${e.message}` };
-        return { kind: 'retry', reason: `print outbox not writable${codeOf(e)}`, detail: e };
+        return late(e) ?? { kind: 'retry', reason: `print outbox not writable${codeOf(e)}`, detail: e };
       }
       await o.knex('print_items')
         .insert({
@@ -79,9 +85,9 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
         .onConflict('message_id')
         .merge(['page_count', 'certified']);
       try {
-        await manifests.flush(key);
+        await within(manifests.flush(key), 'writing the manifest');
       } catch (e) {
-        return { kind: 'retry', reason: `print manifest not written${codeOf(e)}`, detail: e };
+        return late(e) ?? { kind: 'retry', reason: `print manifest not written${codeOf(e)}`, detail: e };
       }
       return { kind: 'sent', ref: `print ${key}/${file}, ${letter.pageCount} pages` };
     },

@@ -1,0 +1,22 @@
+// Deadlines for outbound work (issue 16): a call that passes its deadline rejects with a DeadlineError, so the
+// delivery is retried like an SMTP 4xx instead of hanging while its lease is renewed.
+
+export class DeadlineError extends Error {
+  readonly code = 'ETIMEDOUT';
+  constructor(readonly what: string, readonly ms: number) {
+    super(`${what} took longer than ${ms} ms`);
+  }
+}
+
+/**
+ * Resolves or rejects as `work` does, or rejects with a DeadlineError after `ms`. The work itself is not stopped
+ * (a file write or a PDF in the making cannot be); its result, if it comes later, is dropped.
+ */
+export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
+  });
+  work.catch(() => undefined); // a failure after the deadline is nobody's to handle
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
