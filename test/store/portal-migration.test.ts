@@ -19,7 +19,7 @@ async function existingRowsGetIds(knex: Knex, schemaName?: string) {
   const [client] = await knex('clients').insert({ hash_key: 'k', name: 'C', default_from_address: 'c@example.com' }).returning('id');
   const row = (channel: string) => ({ client_id: client.id ?? client, status: 'SENT', channel, subject: 's', recipient_name: 'r', from_address: 'c@example.com', intake: 'REST' });
   await knex('messages').insert([row('PORTAL'), row('PORTAL'), row('EMAIL')]);
-  assert.deepEqual(await migrate({ knex, embedded: false, schema: schemaName }), ['005_portal_keys']);
+  assert.equal((await migrate({ knex, embedded: false, schema: schemaName }))[0], '005_portal_keys');
   const ids = (await knex('messages').pluck('remote_content_id')) as string[];
   assert.equal(ids.length, 3);
   for (const id of ids) assert.match(id, /^[0-9a-f]{64}$/);

@@ -5,7 +5,7 @@ import path from 'node:path';
 import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
-import { writeNew } from '../../documents/archive.js';
+import { FileTaken, writeNew } from '../../documents/archive.js';
 import type { DeliveryMessage } from '../../store/jobs.js';
 import { codeOf, type Channel, type Outcome } from '../channel.js';
 
@@ -125,6 +125,8 @@ export function createEmailChannel(o: EmailOptions): Channel {
         await writeNew(file, info.message as Buffer, (existing) => sameMail(existing, info.message as Buffer));
         return { kind: 'sent', ref: `file ${path.basename(file)}` };
       } catch (err) {
+        // Another message's file in the way is said by its name (no path); anything else by its error code only.
+        if (err instanceof FileTaken) return { kind: 'retry', reason: `e-mail outbox: ${err.message}` };
         return { kind: 'retry', reason: `e-mail outbox not writable${codeOf(err)}`, detail: err };
       }
     },
