@@ -44,6 +44,12 @@ describe('hammy command-line tool', function () {
   });
   after(async () => gw?.stop());
 
+  it('the built bin runs by itself (npx hammy): npm run build leaves it executable', async () => {
+    assert.ok(fs.statSync(BIN).mode & 0o111, `${BIN} is executable`);
+    const out = await new Promise<string>((resolve, reject) => execFile(BIN, ['--help'], (err, stdout) => (err ? reject(err) : resolve(stdout))));
+    assert.match(out, /Usage: hammy/);
+  });
+
   it('walk-through: create a client, import a template folder, send by SOAP, REST and the queue, tail the batch to its end', async () => {
     const made = await hammy(['client', 'create', '--name', 'Új Ügyfél Kft.', '--from', 'ertesito@uj.example', '--from-name', 'Új Ügyfél'], { HAMMY_ADMIN_TOKEN: TOKEN });
     assert.equal(made.code, 0, made.stderr);
