@@ -72,3 +72,55 @@ export async function concurrentBodies(url: string, pid: number, body: Buffer, h
   for (const s of statuses) tally[s] = (tally[s] ?? 0) + 1;
   return { beforeRssMb: before.rssBytes / 1048576, peakRssMb: after.peakRssBytes / 1048576, seconds: (performance.now() - t0) / 1000, tally };
 }
+
+type Stall = { name: string; request: () => Promise<number> };
+
+/**
+ * /health latency while one pathological request after another runs (issue 15: each of these froze /health for
+ * seconds): a template preview with nested each, a plain-JSON body with a million keys, and a portal fetch of a
+ * message whose HTML is 80,000 `<b>`. Returns /health's percentiles during each, and the statuses the requests got.
+ */
+export async function stalls(url: string, adminToken: string, key: string, seconds: number) {
+  const json = async (path: string, body: unknown, headers: Record<string, string>) => {
+    const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+    return { status: r.status, body: (await r.json()) as any };
+  };
+  const K = { 'x-client-hash-key': key };
+  const T = '/hammy/json/send/v2/templates';
+  await json(T, { messageType: 'BENCH.NEST', subject: 's', textBody: '{{#each DATA.a}}{{#each @root.DATA.a}}{{#each @root.DATA.a}}<p>{{this}}</p>{{/each}}{{/each}}{{/each}}' }, K);
+  const xmlData = '<DATA>' + Array.from({ length: 100 }, (_, i) => `<a>v${i}</a>`).join('') + '</DATA>';
+  const millionKeys = Buffer.from('{' + Array.from({ length: 1_000_000 }, (_, i) => `"k${i}":1`).join(',') + '}');
+  const portal = await json('/hammy/admin/v1/clients/1/portal-keys', {}, { authorization: `Bearer ${adminToken}` });
+  const portalKey = portal.body.data.attributes.key as string;
+  const sent = await json('/hammy/json/send/v2/send', { recipientName: 'Nagy', mailSubject: 'Nagy HTML', mailHtmlBody: '<b>'.repeat(80_000), channel: 'PORTAL', partnerRef: 'BENCH-REF', recipientEmailAddress: 'nagy@example.com' }, K);
+  let remoteId: string | undefined;
+  for (let i = 0; i < 300 && !remoteId; i++) {
+    const m = (await (await fetch(`${url}/hammy/json/send/v2/messages/${sent.body.messageId}`, { headers: K })).json()) as any;
+    if (m.data.attributes.publishedAt) remoteId = m.data.attributes.remoteContentId;
+    else await sleep(100);
+  }
+  const cases: Stall[] = [
+    { name: 'a template preview with nested each (2 kB in, 15 MB out)', request: async () => (await json(`${T}/BENCH.NEST/preview`, { recipientName: 'X', xmlData }, K)).status },
+    {
+      name: 'a plain-JSON body with a million keys',
+      request: async () => (await fetch(`${url}/hammy/json/send/v2/send`, { method: 'POST', headers: { 'content-type': 'application/json', ...K }, body: millionKeys }).then(async (r) => (await r.arrayBuffer(), r.status))),
+    },
+    { name: 'a portal fetch of a message whose HTML is 80,000 <b>', request: async () => (await fetch(`${url}/portal/v1/messages/${remoteId}`, { headers: { 'x-portal-key': portalKey, 'x-recipient-id': 'BENCH-REF' } }).then(async (r) => (await r.arrayBuffer(), r.status))) },
+  ];
+  const out = [];
+  for (const c of cases) {
+    let running = true;
+    const statuses: Record<string, number> = {};
+    const loop = (async () => {
+      while (running) {
+        const s = await c.request().catch(() => 0);
+        statuses[s] = (statuses[s] ?? 0) + 1;
+      }
+    })();
+    const health = await healthLatency(url, seconds);
+    running = false;
+    await loop;
+    out.push({ name: c.name, health, statuses });
+  }
+  return out;
+}

@@ -11,7 +11,7 @@ import { mailFor } from '../src/channels/email/email.js';
 import { contentFromRows } from '../src/store/send-store.js';
 import { amqpLoad, httpLoad, type LoadResult } from './lib/load.js';
 import { measure, startNode, usage, type Child } from './lib/proc.js';
-import { concurrentBodies, slowloris } from './limits.js';
+import { concurrentBodies, slowloris, stalls } from './limits.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const DIST = path.join(ROOT, 'dist');
@@ -25,7 +25,7 @@ const BACKLOG = Number(process.env.BENCH_BACKLOG ?? 200_000);
 const KEY = 'aa87cd4bcd3445bbc4';
 // SMTP connections of the end-to-end gateway's worker, and of the F_smtp floor it is compared with.
 const SMTP_POOL = process.env.BENCH_SMTP_POOL ?? '16';
-// BENCH_ONLY=rest,soap,amqp,e2e,multipart,upload,backlog,cold,slowloris,bodies runs a subset (with the floors they need) for a quick look.
+// BENCH_ONLY=rest,soap,amqp,e2e,multipart,upload,backlog,cold,slowloris,bodies,stalls runs a subset (with the floors they need) for a quick look.
 const ONLY = process.env.BENCH_ONLY ? new Set(process.env.BENCH_ONLY.split(',').map((x) => x.trim())) : undefined;
 const want = (...names: string[]) => !ONLY || names.some((n) => ONLY.has(n));
 const fixture = (...p: string[]) => fs.readFileSync(path.join(ROOT, 'fixtures', ...p));
@@ -301,6 +301,16 @@ async function main() {
     row('/health alone', r.calm, `${r.calm.n} requests, ${r.calm.failed} failed`);
     row('/health during a 200-connection slowloris', r.during, `${r.during.n} requests, ${r.during.failed} failed; ${r.closed}/200 slow connections closed by the gateway within 15 s`);
     log('slowloris', JSON.stringify(r));
+  });
+
+  // Stalls: /health p99 while one pathological request after another runs (a nested-each preview, a million JSON
+  // keys, an 80,000-<b> portal fetch); the bounds answer them before they hold the event loop for long.
+  if (want('stalls')) await withChild(await gateway({ WORKER: 'true', SMTP_URL, ADMIN_TOKEN: 'bench-admin-token-0123456789' }), async (gw) => {
+    for (const r of await stalls(gw.url, 'bench-admin-token-0123456789', KEY, 5)) {
+      const answers = Object.entries(r.statuses).map(([s, n]) => `${n} × ${s}`).join(', ');
+      rows.push({ name: `/health during ${r.name}, one after another`, p50: r.health.p50, p99: r.health.p99, target: '/health p99 < 200 ms', pass: r.health.p99 < 200 && r.health.failed === 0, note: `${r.health.n} /health answers, ${r.health.failed} failed; the requests got ${answers}` });
+      log('stalls', JSON.stringify(r));
+    }
   });
 
   // Body memory: 20 SOAP bodies of 100 MB at once, their client known only from the body, under the default budget

@@ -5,7 +5,7 @@
 import type Handlebars from 'handlebars';
 
 export type RenderBounds = { maxBytes: number; maxMs: number };
-export const DEFAULT_RENDER_BOUNDS: RenderBounds = { maxBytes: 4 * 1024 * 1024, maxMs: 150 };
+export const DEFAULT_RENDER_BOUNDS: RenderBounds = { maxBytes: 4 * 1024 * 1024, maxMs: 100 };
 
 /** Thrown inside a render that went over a bound; render.ts turns it into a TemplateError naming the template. */
 export class RenderOverBound extends Error {

@@ -54,7 +54,7 @@ describe('bounds: rendering and XML parsing', function () {
       const m = p.body.meta.responseStatus;
       assert.equal(m.code, 3);
       assert.equal(m.messages[0].field, 'xmlData');
-      assert.equal(m.messages[0].text, `template NEST.EACH v${version} (text) is over the render bound (time: it took longer than 150 ms)`);
+      assert.equal(m.messages[0].text, `template NEST.EACH v${version} (text) is over the render bound (time: it took longer than 100 ms)`);
       assert.ok(health.length >= 1 && health.every((s) => s === 200), String(health));
     });
 
