@@ -8,7 +8,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { mailFor } from '../src/channels/email/email.js';
-import { contentFromRows } from '../src/store/send-store.js';
+import { contentFromRows } from '../src/store/message-rows.js';
 import { amqpLoad, httpLoad, type LoadResult } from './lib/load.js';
 import { measure, startNode, usage, type Child } from './lib/proc.js';
 import { concurrentBodies, slowloris, stalls } from './limits.js';

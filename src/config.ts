@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 import { secretsKeyOf } from './core/secrets.js';
+import type { WorkerSettings } from './worker/worker.js';
 
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off']).transform((v) => ['true', '1', 'yes', 'on'].includes(v));
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -122,16 +123,9 @@ export type Config = {
    * leaseMs: how long a claimed job is a worker's without a heartbeat (renewed every heartbeatMs); deliveryTimeoutMs:
    * the deadline of one delivery; purgeIntervalMs: how often expired idempotency records are purged (0: never).
    */
-  worker: {
+  worker: WorkerSettings & {
     enabled: boolean;
     thread: boolean | 'auto';
-    concurrency: number;
-    pollMs: number;
-    maxAttempts: number;
-    retryBaseMs: number;
-    leaseMs: number;
-    heartbeatMs: number;
-    deliveryTimeoutMs: number;
     purgeIntervalMs: number;
   };
   /** Bearer token of the admin API (client management); unset: that API does not exist. */

@@ -6,50 +6,41 @@ import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import { createSoapAdapter } from './adapters/soap/soap.js';
 import { restRoutes } from './adapters/rest/rest.js';
-import type { Channel } from './channels/channel.js';
 import { startAmqpIntake, type AmqpIntake } from './adapters/amqp/consumer.js';
 import { httpStatusOf } from './api/jsonapi.js';
-import { createArchiveChannel } from './channels/archive/archive.js';
-import { createEmailChannel } from './channels/email/email.js';
-import { createPortalChannel } from './channels/portal/portal.js';
-import { createPostChannel } from './channels/post/post.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
 import { keyInQueryRule } from './api/caller.js';
 import { portalKeyRoutes } from './api/portal-keys.js';
-import { createClientStore, sealStoredSecrets } from './store/clients.js';
+import { createClientStore } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
 import { createTemplateStore } from './store/templates.js';
 import { statusRoutes } from './api/status.js';
 import { createMessageQueries } from './store/messages.js';
-import { createArchiver } from './documents/archive.js';
-import { createCertifier } from './documents/certify.js';
-import type { SigningCertificate } from './documents/signing.js';
 import { createDocumentStore } from './store/documents.js';
 import { createPortalStore } from './store/portal.js';
 import { createPortalKeyStore } from './store/portal-keys.js';
-import { createPipeline } from './worker/pipeline.js';
 import { createMetrics, metricsRoute } from './metrics.js';
 import { deliversOnThread, type Config } from './config.js';
 import { acceptSendRequest, type AcceptDeps } from './core/accept.js';
 import { createIntakeFlow } from './core/intake-flow.js';
 import { BodyMemory } from './core/memory-budget.js';
-import type { ChannelName } from './core/send-request.js';
 import { resendMessage } from './core/resend.js';
 import { createFileSources } from './documents/sources.js';
 import { createHttpApp } from './http.js';
 import { createLogger } from './log.js';
-import { migrate, openDb, type Db } from './store/db.js';
-import { installDemoSources, loadDemoFixtures, projectRoot } from './store/fixtures.js';
+import { projectRoot } from './core/project-root.js';
+import type { Db } from './store/db.js';
+import type { DeliveryThread } from './worker/delivery-thread.js';
+import type { Worker } from './worker/worker.js';
+import { openGatewayDb } from './gateway/database.js';
+import { startDelivery, startDeliveryOnThread } from './gateway/delivery.js';
+import { createQueueStats } from './store/queue-stats.js';
 import { createJobStore } from './store/jobs.js';
-import { purgeExpiredKeys } from './store/purge.js';
 import { createSendStore } from './store/send-store.js';
 import { createRateLimits } from './store/rate-limits.js';
-import { createWorker, type Worker } from './worker/worker.js';
-import { startDeliveryThread, type DeliveryThread } from './worker/delivery-thread.js';
-import type { Outcome } from './channels/channel.js';
 
 export type Gateway = {
   config: Config;
@@ -67,12 +58,6 @@ export type GatewayOptions = {
   http?: boolean;
   worker?: boolean;
   log?: Logger;
-  /** The schema is migrated and the fixtures loaded already (the delivery thread of a running gateway). */
-  prepared?: boolean;
-  /** Told every delivery outcome instead of this gateway's metrics (the delivery thread reports them to its gateway). */
-  onOutcome?: (channel: string, outcome: Outcome) => void;
-  /** Told every takeover of jobs instead of this gateway's metrics (as onOutcome). */
-  onTakeover?: (n: number) => void;
 };
 
 /** An output folder as /health shows it: writable, not made yet (made on first use), or not writable. */
@@ -86,88 +71,33 @@ async function folderState(dir: string): Promise<string> {
   }
 }
 
-/** Every channel of SPEC §4, and the certifier the worker and the POST channel share. */
-function createChannels(config: Config, db: Db) {
-  const email = createEmailChannel({ smtpUrl: config.smtpUrl, poolSize: config.smtpPoolSize, outboxDir: config.emailOutboxDir, messageIdDomain: config.messageIdDomain, timeoutMs: config.smtpTimeoutMs });
-  let cert: Promise<SigningCertificate> | undefined;
-  // Loaded (or generated) on first use, so a start without certified messages pays nothing.
-  const certificate = (): Promise<SigningCertificate> => {
-    if (!cert) {
-      const loading = import('./documents/signing.js').then((m) => m.loadOrCreateCertificate({ ...config.certificate, dataDir: config.dataDir }));
-      cert = loading;
-      loading.catch(() => {
-        if (cert === loading) cert = undefined; // a failed load is tried again on the next message
-      });
-    }
-    return cert;
-  };
-  const certifier = createCertifier(db.knex, certificate, { name: 'Hammy Gateway', location: 'Hungary', contactInfo: 'hammy-gateway' });
-  const senderNames = new Map<number, string>();
-  const senderName = async (clientId: number) => {
-    if (!senderNames.has(clientId)) senderNames.set(clientId, (await db.knex('clients').where({ id: clientId }).first('name'))?.name ?? '');
-    return senderNames.get(clientId)!;
-  };
-  const byName: Record<ChannelName, Channel> = {
-    EMAIL: email,
-    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName, documentTimeoutMs: config.documentTimeoutMs }),
-    PORTAL: createPortalChannel(db.knex, email),
-    ARCHIVE: createArchiveChannel(),
-  };
-  return { byName, certifier };
-}
-
 export async function startGateway(config: Config, opts: GatewayOptions = {}): Promise<Gateway> {
   const log = opts.log ?? createLogger(config.logLevel);
+  const intakes = opts.http !== false;
+  if (!intakes) return startWorkerOnly(config, log);
   const root = projectRoot();
-  await fs.mkdir(config.dataDir, { recursive: true });
-  const db = await openDb({ databaseUrl: config.databaseUrl, dataDir: config.dataDir, schema: config.dbSchema, poolMax: config.dbPoolMax, log });
-  const applied = opts.prepared ? [] : await migrate(db);
-  if (applied.length) log.info({ applied }, 'migrations applied');
-  if (!opts.prepared) {
-    const sealed = await sealStoredSecrets(db.knex, config.secretsKey).catch(async (e) => {
-      await db.knex.destroy();
-      throw e;
-    });
-    if (sealed) log.info({ clients: sealed }, 'JWT secrets stored in clear were encrypted with SECRETS_KEY');
-  }
-  if (config.fixtures === 'demo' && !opts.prepared) {
-    const demo = await loadDemoFixtures(db.knex, path.join(root, 'fixtures'));
-    await installDemoSources(path.join(config.sourceDir, demo.filesFolder), path.join(root, 'fixtures'));
-    log.warn('demo fixtures loaded: the demo client\'s key is public (README); set FIXTURES=none on a gateway others can reach');
-  }
+  const db = await openGatewayDb(config, log);
 
   if (config.allowKeyInQuery) log.warn('ALLOW_KEY_IN_QUERY=true: client keys are accepted in query strings, where access logs and proxies keep them');
-  const channels = createChannels(config, db);
-  const metrics = createMetrics(db.knex);
+  const metrics = createMetrics(createQueueStats(db.knex));
   const jobStore = createJobStore(db.knex);
-  const intakes = opts.http !== false;
   const delivering = opts.worker ?? config.worker.enabled;
-  let worker: Worker | undefined;
+  const workerLog = log.child({ part: 'worker' });
+  let delivery: ReturnType<typeof startDelivery> | undefined;
   let deliveryThread: DeliveryThread | undefined;
-  if (delivering && intakes && deliversOnThread(config)) {
-    deliveryThread = await startDeliveryThread({ config, log: log.child({ part: 'worker' }), onOutcomes: metrics.deliveries, onTakeovers: metrics.takeovers });
+  if (delivering && deliversOnThread(config)) {
+    deliveryThread = await startDeliveryOnThread(config, workerLog, { onOutcomes: metrics.deliveries, onTakeovers: metrics.takeovers });
   } else if (delivering) {
-    const pipeline = createPipeline({ channels: channels.byName, certifier: channels.certifier, archiver: createArchiver(db.knex, config.archiveDir), jobs: jobStore, documentTimeoutMs: config.documentTimeoutMs });
-    worker = createWorker({
-      jobs: jobStore,
-      pipeline,
-      log: log.child({ part: 'worker' }),
-      ...config.worker,
-      purge: () => purgeExpiredKeys(db.knex, config.idempotencyWindowMs),
-      onOutcome: opts.onOutcome ?? metrics.delivery,
-      onTakeover: opts.onTakeover ?? metrics.takeovers,
-    });
-    worker.start();
+    delivery = startDelivery(config, db, workerLog, { onOutcome: metrics.delivery, onTakeover: metrics.takeovers });
   }
+  const worker = delivery?.worker;
 
   // One budget for every body this process holds in memory, whatever its wire (README "Configuration").
   const bodyMemory = new BodyMemory(config.bodyMemory);
   const batch = config.acceptBatchMax > 1 ? { maxBatch: config.acceptBatchMax, maxConcurrent: 2 } : undefined;
   const lookups = cachedLookups(createSendStore(db.knex, { batch, memory: bodyMemory, secretsKey: config.secretsKey }), {
     knex: db.knex,
-    // Without intakes (a worker-only process, the delivery thread) nothing reads clients or templates through the
-    // cache: no cache, and no listener connection held for it.
-    ttlMs: intakes ? config.lookupCacheMs : 0,
+    ttlMs: config.lookupCacheMs,
     databaseUrl: config.databaseUrl,
     schema: config.dbSchema,
     log: log.child({ part: 'lookups' }),
@@ -292,10 +222,26 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
         await new Promise<void>((resolve) => server!.close(() => resolve()));
       }
       flow.close();
-      await worker?.stop();
+      await delivery?.stop();
       await deliveryThread?.stop();
-      await Promise.all(Object.values(channels.byName).map((c) => c.close()));
       await lookups.close();
+      await db.knex.destroy();
+    },
+  };
+}
+
+/** A process that only delivers (`npm run worker`, `--worker-only`): the database and the worker, no intakes. */
+export async function startWorkerOnly(config: Config, log: Logger): Promise<Gateway> {
+  const db = await openGatewayDb(config, log);
+  const delivery = startDelivery(config, db, log.child({ part: 'worker' }));
+  return {
+    config,
+    db,
+    log,
+    worker: delivery.worker,
+    url: '',
+    async stop() {
+      await delivery.stop();
       await db.knex.destroy();
     },
   };

@@ -1,14 +1,16 @@
 // Prometheus metrics (prom-client): intake outcomes and latency, deliveries per channel, queue depth and age.
 import type Router from '@koa/router';
-import type { Knex } from 'knex';
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
-import type { Outcome } from './channels/channel.js';
+import type { Outcome } from './core/delivery.js';
 import { toSendError } from './core/errors.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from './core/send-request.js';
 
 export type Operation = (input: SendRequestInput, ctx: IntakeContext) => Promise<SendAnswer>;
 
-export function createMetrics(knex: Knex) {
+/** The delivery queue's gauges (store/queue-stats.ts). */
+export type QueueStats = { depth(): Promise<number>; oldestAgeSeconds(): Promise<number> };
+
+export function createMetrics(queue: QueueStats) {
   // One registry per gateway: several gateways may live in one process (tests, a worker beside an intake).
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'hammy_' });
@@ -28,8 +30,8 @@ export function createMetrics(knex: Knex) {
     help: 'Delivery jobs waiting or in progress',
     registers: [registry],
     async collect() {
-      const r = await knex.raw('select count(*)::int as n from jobs').catch(() => undefined);
-      if (r) this.set(r.rows[0].n);
+      const n = await queue.depth().catch(() => undefined);
+      if (n !== undefined) this.set(n);
     },
   });
   new Gauge({
@@ -37,8 +39,8 @@ export function createMetrics(knex: Knex) {
     help: 'Age of the oldest delivery job still queued',
     registers: [registry],
     async collect() {
-      const r = await knex.raw('select coalesce(extract(epoch from now() - min(created_at)), 0) as s from jobs').catch(() => undefined);
-      if (r) this.set(Number(r.rows[0].s));
+      const s = await queue.oldestAgeSeconds().catch(() => undefined);
+      if (s !== undefined) this.set(s);
     },
   });
 

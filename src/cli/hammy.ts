@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import { projectRoot } from '../store/fixtures.js';
+import { projectRoot } from '../core/project-root.js';
 import { call, CliError, type Connection } from './gateway-client.js';
 import { importTemplates } from './import-templates.js';
 import { batchLine, messageReport, progressBar, type BatchState } from './render.js';

@@ -1,5 +1,5 @@
 // `hammy template import <folder>`: each version folder becomes a new version, unless the client already has one just like it.
-import { readTemplateFolder, type TemplateFiles } from '../store/fixtures.js';
+import { readTemplateFolder, type TemplateFiles } from '../core/template-folder.js';
 import { call, CliError, type Connection } from './gateway-client.js';
 
 const TEMPLATES = '/hammy/json/send/v2/templates';

@@ -2,29 +2,29 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Knex } from 'knex';
 import { propertyValue, type Property } from '../core/send-request.js';
-import type { DeliveryMessage } from '../store/jobs.js';
+import type { ArchiveItem, ArchiveLocation, StoredMessage } from '../core/delivery.js';
 import { resolveUnder } from './paths.js';
-import { filesFolderOf } from '../store/clients.js';
 import { htmlToText } from './html-text.js';
 
 /** The message's own rendered content is archived under this attachment_seq. */
 export const MESSAGE_SEQ = -1;
 
-export type ArchiveItem = {
-  seq: number;
-  fileName: string;
-  contentType: string;
-  content: Buffer;
-  documentType?: string;
-  objectType?: string;
-  objectRef?: string;
-  properties: Property[];
-};
+export type { ArchiveItem, ArchiveLocation };
+
+/** What archiving asks of the store: the ledger of archived items, the client's folder, and the DMS (a table there). */
+export interface ArchiveStore {
+  archivedSeqs(messageId: number): Promise<number[]>;
+  /** The client's own folder under ARCHIVE_DIR; undefined: no such client. */
+  filesFolder(clientId: number): Promise<string | undefined>;
+  /** The document and its ledger row, committed together: a crash leaves both or neither. Answers the location. */
+  toDms(m: Pick<StoredMessage, 'id' | 'clientId'>, item: ArchiveItem, metadata: Record<string, string>): Promise<string>;
+  /** A file archived under ARCHIVE_DIR, at `location` relative to it. */
+  recordFile(messageId: number, seq: number, location: string): Promise<void>;
+}
 
 /** What the message asks to archive: its rendered text when archivingExpected, each attachment that asks (ARCHIVE: all). */
-export function archiveItems(m: DeliveryMessage): ArchiveItem[] {
+export function archiveItems(m: StoredMessage): ArchiveItem[] {
   const items: ArchiveItem[] = [];
   if (m.archivingExpected) {
     const body = m.textBody ?? htmlToText(m.htmlBody ?? '');
@@ -56,39 +56,12 @@ export function archiveItems(m: DeliveryMessage): ArchiveItem[] {
 const metadataOf = (props: Property[]) => Object.fromEntries(props.filter((p) => p.isMetaData).map((p) => [p.key, p.value]));
 const safeName = (name: string) => path.basename(name).replace(/[^\p{L}\p{N}._ -]/gu, '_') || 'file';
 
-export function createArchiver(knex: Knex, archiveDir: string) {
-  async function toDms(m: DeliveryMessage, item: ArchiveItem): Promise<void> {
-    // The document and its ledger row commit together: a crash leaves both or neither.
-    await knex.transaction(async (trx) => {
-      const [doc] = await trx('dms_documents')
-        .insert({
-          client_id: m.clientId,
-          message_id: m.id,
-          attachment_seq: item.seq,
-          file_name: item.fileName,
-          content_type: item.contentType,
-          content: item.content,
-          size: item.content.length,
-          document_type: item.documentType,
-          object_type: item.objectType,
-          object_ref: item.objectRef,
-          metadata: JSON.stringify(metadataOf(item.properties)),
-        })
-        .onConflict(['message_id', 'attachment_seq'])
-        .merge(['content', 'size'])
-        .returning('id');
-      await trx('archive_entries')
-        .insert({ message_id: m.id, attachment_seq: item.seq, target: 'DMS', location: `dms:${doc.id}` })
-        .onConflict(['message_id', 'attachment_seq'])
-        .ignore();
-    });
-  }
-
-  async function toFs(m: DeliveryMessage, item: ArchiveItem, props: Property[]): Promise<void> {
+export function createArchiver(store: ArchiveStore, archiveDir: string) {
+  async function toFs(m: StoredMessage, item: ArchiveItem, props: Property[]): Promise<string> {
     // Each client archives only under its own folder of ARCHIVE_DIR (read now: the operator may have renamed it).
-    const client = await knex('clients').where({ id: m.clientId }).first('id', 'files_folder');
-    if (!client) throw new Error(`client ${m.clientId} of message ${m.id} not found`);
-    const own = path.join(archiveDir, filesFolderOf(client));
+    const folderName = await store.filesFolder(m.clientId);
+    if (folderName === undefined) throw new Error(`client ${m.clientId} of message ${m.id} not found`);
+    const own = path.join(archiveDir, folderName);
     const folder = await resolveUnder(own, propertyValue(props, 'ARCHIVE_RELATIVE_PATH') ?? '/', 'ARCHIVE_RELATIVE_PATH');
     await fs.mkdir(folder, { recursive: true });
     // messageId in the name: one folder may hold many messages' files of the same name.
@@ -113,26 +86,24 @@ export function createArchiver(knex: Knex, archiveDir: string) {
     // different bytes there are another message's (of an older database), kept.
     await writeNew(file, item.content);
     await writeAtomic(`${file}.meta.json`, Buffer.from(JSON.stringify(sidecar, null, 2)));
-    await knex('archive_entries')
-      .insert({ message_id: m.id, attachment_seq: item.seq, target: 'FS', location: path.relative(archiveDir, file) })
-      .onConflict(['message_id', 'attachment_seq'])
-      .ignore();
+    const location = path.relative(archiveDir, file);
+    await store.recordFile(m.id, item.seq, location);
+    return location;
   }
 
   return {
-    /** Archives what is not archived yet; answers how many items this call archived. Safe to run again. */
-    async archive(m: DeliveryMessage): Promise<number> {
+    /** Archives what is not archived yet; answers where this call archived each item. Safe to run again. */
+    async archive(m: StoredMessage): Promise<ArchiveLocation[]> {
       const items = archiveItems(m);
-      if (items.length === 0) return 0;
-      const done = new Set<number>(await knex('archive_entries').where({ message_id: m.id }).pluck('attachment_seq'));
-      let archived = 0;
+      if (items.length === 0) return [];
+      const done = new Set<number>(await store.archivedSeqs(m.id));
+      const archived: ArchiveLocation[] = [];
       for (const item of items) {
         if (done.has(item.seq)) continue;
         const props = item.seq === MESSAGE_SEQ ? m.properties : m.attachments[item.seq]!.properties;
         const target = (propertyValue(props, 'ARCHIVE_TARGET') ?? 'DMS').toUpperCase();
-        if (target === 'FS') await toFs(m, item, props);
-        else await toDms(m, item);
-        archived++;
+        if (target === 'FS') archived.push({ seq: item.seq, target: 'FS', location: await toFs(m, item, props) });
+        else archived.push({ seq: item.seq, target: 'DMS', location: await store.toDms(m, item, metadataOf(item.properties)) });
       }
       return archived;
     },

@@ -1,6 +1,6 @@
 // Certification (SPEC §4 step 5): PDFs signed with the configured certificate before archiving and delivery.
-import type { Knex } from 'knex';
-import type { DeliveryMessage } from '../store/jobs.js';
+import type { StoredMessage } from '../core/delivery.js';
+import type { NewAttachment } from '../core/ports.js';
 import type { SigningCertificate } from './signing.js';
 
 // pdf-lib and the signing stack load on first use: a start without certified messages never pays for them.
@@ -9,7 +9,15 @@ const letters = () => import('./letter.js');
 
 export type CertifyResult = { ok: true; note?: string } | { ok: false; reason: string; detail?: unknown };
 
-export function createCertifier(knex: Knex, cert: () => Promise<SigningCertificate>, signer: { name: string; location: string; contactInfo: string }) {
+/** What certification asks of the store: keeping the signed bytes, so a re-run skips what is signed. */
+export interface SignedAttachments {
+  /** The attachment at `seq` now holds these signed bytes. */
+  replace(messageId: number, seq: number, signed: Buffer): Promise<void>;
+  /** A new signed attachment at `seq` (the message's content as a PDF); one there already is kept. */
+  add(messageId: number, seq: number, a: NewAttachment): Promise<void>;
+}
+
+export function createCertifier(store: SignedAttachments, cert: () => Promise<SigningCertificate>, signer: { name: string; location: string; contactInfo: string }) {
   const sign = async (pdf: Buffer) => (await signing()).signPdf(pdf, await cert(), { reason: 'Hitelesített dokumentum (Hammy)', ...signer });
   const isSigningError = async (e: unknown) => e instanceof (await signing()).SigningError;
 
@@ -19,13 +27,13 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
      * skips it. A message with certificationExpected (other than POST, whose letter is signed whole) gets
      * its rendered content as a signed PDF attachment. Mutates `m` to carry what was stored.
      */
-    async certify(m: DeliveryMessage): Promise<CertifyResult> {
+    async certify(m: StoredMessage): Promise<CertifyResult> {
       const skipped: string[] = [];
       for (const [seq, a] of m.attachments.entries()) {
         if (!a.certificationExpected || a.certified) continue;
         try {
           const signed = await sign(a.content);
-          await knex('attachments').where({ message_id: m.id, seq }).update({ content: signed, size: signed.length, certified: true });
+          await store.replace(m.id, seq, signed);
           a.content = signed;
           a.certified = true;
         } catch (e) {
@@ -40,10 +48,7 @@ export function createCertifier(knex: Knex, cert: () => Promise<SigningCertifica
           const signed = await sign(await (await letters()).textToPdf(m.subject, m.textBody ?? ''));
           const seq = m.attachments.length;
           const att = { fileName: messagePdfName(m), content: signed, archivingExpected: m.archivingExpected, certificationExpected: true, deleteSourceExpected: false, postableWithoutCertificate: false, properties: [], certified: true };
-          await knex('attachments')
-            .insert({ message_id: m.id, seq, file_name: att.fileName, content: signed, size: signed.length, certification_expected: true, archiving_expected: att.archivingExpected, certified: true, properties: '[]' })
-            .onConflict(['message_id', 'seq'])
-            .ignore();
+          await store.add(m.id, seq, att);
           m.attachments.push(att);
         } catch (e) {
           return { ok: false, reason: `certification of the message failed: ${(await isSigningError(e)) ? (e as Error).message : 'signing failed'}`, detail: e };

@@ -4,7 +4,7 @@ import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { migrations } from '../../migrations/index.js';
-import { embeddedKnex, openPglite } from './pglite-template.js';
+import { embeddedKnex, openPglite } from './pglite.js';
 
 // BIGINT ids and counts come back as numbers (ids stay far below 2^53).
 pg.types.setTypeParser(20, (v) => Number(v));

@@ -1,6 +1,6 @@
 // DMS queries: every one takes the client id, so a client only ever finds its own documents.
 import type { Knex } from 'knex';
-import { asBuffer } from './send-store.js';
+import { asBuffer } from './rows.js';
 
 export type DocumentQuery = { objectRef?: string; objectType?: string; documentType?: string; messageId?: number; metadata: Record<string, string>; limit: number; after?: number };
 

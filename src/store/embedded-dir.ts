@@ -7,7 +7,7 @@ import net from 'node:net';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { migrations } from '../../migrations/index.js';
-import { projectRoot } from './fixtures.js';
+import { projectRoot } from '../core/project-root.js';
 
 /** How the template is made (pglite-template.ts): a change there makes every older template stale. */
 const TEMPLATE_FORMAT = 2;

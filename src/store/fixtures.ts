@@ -1,42 +1,10 @@
 // FIXTURES=demo: the demo client and its templates, loaded from fixtures/demo (idempotent: safe at every start).
-import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { Knex } from 'knex';
 import { keyHash } from '../core/secrets.js';
+import { readTemplateFolder } from '../core/template-folder.js';
 import { filesFolderOf } from './clients.js';
-
-export type TemplateFiles = { messageType: string; version: number; subject: string; textBody?: string; htmlBody?: string; defaultChannel?: string; active: boolean };
-
-/** Reads `<dir>/<messageType>/<version>/{meta.json,subject.hbs,text.hbs,html.hbs}`. */
-export async function readTemplateFolder(dir: string): Promise<TemplateFiles[]> {
-  const out: TemplateFiles[] = [];
-  const opt = (f: string) => fs.readFile(f, 'utf8').catch(() => undefined);
-  for (const messageType of (await fs.readdir(dir)).sort()) {
-    for (const v of (await fs.readdir(path.join(dir, messageType))).sort()) {
-      const d = path.join(dir, messageType, v);
-      const meta = JSON.parse((await opt(path.join(d, 'meta.json'))) ?? '{}');
-      out.push({
-        messageType,
-        version: Number(v),
-        subject: (await fs.readFile(path.join(d, 'subject.hbs'), 'utf8')).trim(),
-        textBody: await opt(path.join(d, 'text.hbs')),
-        htmlBody: await opt(path.join(d, 'html.hbs')),
-        defaultChannel: meta.defaultChannel,
-        active: meta.active !== false,
-      });
-    }
-  }
-  return out;
-}
-
-/** The project folder (holding package.json), whether running from src/ under tsx or from dist/. */
-export function projectRoot(): string {
-  let dir = path.dirname(fileURLToPath(import.meta.url));
-  while (!existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
-  return dir;
-}
 
 /** Answers the demo client's folder (under SOURCE_DIR and ARCHIVE_DIR). Its key is public, so only its hash is stored like any other. */
 export async function loadDemoFixtures(knex: Knex, fixturesDir: string): Promise<{ filesFolder: string }> {

@@ -1,22 +1,23 @@
 // The delivery job table: claim due jobs with SKIP LOCKED, then settle each with a status event (STYLE §3).
 import type { Knex } from 'knex';
-import type { MessageContent } from '../core/ports.js';
+import type { StoredMessage } from '../core/delivery.js';
 import { groupCommit } from './group-commit.js';
 import { prepared } from './prepared.js';
-import { contentFromRows, MESSAGE_COLUMNS } from './send-store.js';
+import { byteaBlobs, type BlobsOf } from './attachment-blobs.js';
+import { loadAttachments } from './attachments.js';
+import { contentFromRows, MESSAGE_COLUMNS } from './message-rows.js';
 
 /**
  * A claimed job; `message` comes along when it has no attachments (null: the message is gone), else it is loaded on
  * its own. `epoch` names this claim (each claim bumps it): settles and renewals count only for the claim they belong
  * to. `takenFrom`: the worker whose lease on the job had expired (it may have sent the message already).
  */
-export type ClaimedJob = { id: number; messageId: number; attempts: number; epoch: number; takenFrom?: string; message?: DeliveryMessage | null };
-export type DeliveryMessage = MessageContent & { id: number };
+export type ClaimedJob = { id: number; messageId: number; attempts: number; epoch: number; takenFrom?: string; message?: StoredMessage | null };
 
 // The message columns a claim returns, named (not m.*): the claim is a prepared statement (store/prepared.ts).
 const CLAIM_COLUMNS = MESSAGE_COLUMNS.map((c) => `m.${c}`).join(', ');
 
-export function createJobStore(knex: Knex) {
+export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
   /** Sets the message's status and records the event, in the caller's transaction. */
   async function record(trx: Knex.Transaction, messageId: number, status: string, reason: string | null) {
     await trx('messages').where({ id: messageId }).update({ status, updated_at: trx.fn.now() });
@@ -120,11 +121,10 @@ export function createJobStore(knex: Knex) {
       return new Set(r.rows.map((x: { id: number | string }) => Number(x.id)));
     },
 
-    async loadForDelivery(messageId: number): Promise<DeliveryMessage | undefined> {
+    async loadForDelivery(messageId: number): Promise<StoredMessage | undefined> {
       const r = await knex('messages').where({ id: messageId }).first();
       if (!r) return undefined;
-      const atts = await knex('attachments').where({ message_id: messageId }).orderBy('seq');
-      return { id: Number(r.id), ...contentFromRows(r, atts) };
+      return { id: Number(r.id), ...contentFromRows(r, await loadAttachments(knex, blobsOf(knex), messageId)) };
     },
 
     markSent(job: ClaimedJob, workerId: string, ref: string | undefined, status: 'SENT' | 'ARCHIVED' = 'SENT') {

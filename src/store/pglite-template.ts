@@ -4,26 +4,14 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { PGlite } from '@electric-sql/pglite';
-import knexFactory, { type Knex } from 'knex';
-import ClientPgLite from 'knex-pglite';
-import { prepareDataDir, templatePath } from './embedded-dir.js';
-import { projectRoot } from './fixtures.js';
-
-export function embeddedKnex(pglite: PGlite): Knex {
-  return knexFactory({ client: ClientPgLite as unknown as typeof Knex.Client, dialect: 'postgres', connection: { pglite } as object, useNullAsDefault: true } as Knex.Config);
-}
-
-/** Opens ./data/db, copied from the template when the folder is new. */
-export async function openPglite(dir: string): Promise<PGlite> {
-  await prepareDataDir(dir);
-  fs.mkdirSync(dir, { recursive: true }); // without a template, PGlite's initdb fills it
-  return new PGlite(dir);
-}
+import { templatePath } from './embedded-dir.js';
+import { migrate } from './db.js';
+import { embeddedKnex } from './pglite.js';
+import { projectRoot } from '../core/project-root.js';
 
 async function build(): Promise<void> {
   const dir = templatePath();
   if (fs.existsSync(path.join(dir, 'PG_VERSION'))) return;
-  const { migrate } = await import('./db.js');
   const work = `${dir}.${process.pid}.tmp`;
   fs.rmSync(work, { recursive: true, force: true });
   try {

@@ -1,7 +1,7 @@
 // Portal queries: every one takes the key's client first, then the recipient (partnerRef), then the message's
 // random remote-content id; a message is only ever seen by its own client's platform, for its own recipient.
 import type { Knex } from 'knex';
-import { asBuffer } from './send-store.js';
+import { asBuffer } from './rows.js';
 
 export type PortalMessage = { id: number; remoteContentId: string; subject: string; textBody: string | null; htmlBody: string | null; createdAt: Date; readAt: Date | null };
 export type PortalAttachment = { seq: number; fileName: string; size: number };

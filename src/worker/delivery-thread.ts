@@ -1,8 +1,7 @@
-// The gateway thread's side of the delivery thread (worker/thread.ts): starts it, wakes it, starts it again if it
+// The gateway thread's side of the delivery thread (worker/thread.ts the other): starts it, wakes it, starts it again if it
 // dies, stops it. Jobs a dead thread held are delivered once their leases expire, as after a worker process dies.
 import { Worker } from 'node:worker_threads';
 import type { Logger } from 'pino';
-import type { Config } from '../config.js';
 
 export type ToThread = { type: 'wake' } | { type: 'stop' };
 export type FromThread =
@@ -13,7 +12,10 @@ export type FromThread =
   | { type: 'failed'; message: string };
 
 export type DeliveryThreadOptions = {
-  config: Config;
+  /** The module the thread runs (main.ts, which composes the delivery for it) and what it is given as workerData. */
+  entry: URL;
+  data: unknown;
+  /** Its level is the thread's own logger's. */
   log: Logger;
   /** Told the delivery outcomes the thread counted, for metrics. */
   onOutcomes?: (channel: string, outcome: string, n: number) => void;
@@ -33,9 +35,11 @@ export type DeliveryThread = {
 
 // The compiled JavaScript runs as it is. As TypeScript (the tests, through tsx), the thread first registers tsx:
 // a worker thread does not inherit the loader hooks of `--import tsx` (privatenumber/tsx#354).
-const ENTRY: [string | URL, { eval?: boolean }] = import.meta.url.endsWith('.ts')
-  ? [`import(${JSON.stringify(import.meta.resolve('tsx/esm/api'))}).then((tsx) => { tsx.register(); return import(${JSON.stringify(new URL('./thread.ts', import.meta.url).href)}); })`, { eval: true }]
-  : [new URL('./thread.js', import.meta.url), {}];
+const TSX_API = import.meta.url.endsWith('.ts') ? import.meta.resolve('tsx/esm/api') : undefined;
+function entryOf(entry: URL): [string | URL, { eval?: boolean }] {
+  if (!TSX_API || !entry.pathname.endsWith('.ts')) return [entry, {}];
+  return [`import(${JSON.stringify(TSX_API)}).then((tsx) => { tsx.register(); return import(${JSON.stringify(entry.href)}); })`, { eval: true }];
+}
 // A dead thread is started again after FIRST_RESTART_MS, doubling up to MAX_RESTART_MS while restarts keep failing;
 // one that ran RAN_WELL_MS before it died starts the count again.
 const FIRST_RESTART_MS = 1000;
@@ -52,10 +56,11 @@ export async function startDeliveryThread(o: DeliveryThreadOptions): Promise<Del
   let delay = FIRST_RESTART_MS;
   let everReady = false;
   let wakePending = false;
+  const entry = entryOf(o.entry);
 
   function spawn(): Promise<void> {
     return new Promise<void>((resolve, reject) => {
-      const t = new Worker(ENTRY[0], { ...ENTRY[1], workerData: { config: o.config, logLevel: o.log.level } });
+      const t = new Worker(entry[0], { ...entry[1], workerData: o.data });
       live = t;
       const startedAt = performance.now();
       let ready = false;

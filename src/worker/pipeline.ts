@@ -1,12 +1,12 @@
 // The steps after a message is claimed (STYLE §3): certify, archive, then the channel; each safe to run again.
-import { codeOf, type Channel, type Outcome } from '../channels/channel.js';
+import { codeOf, type Channel, type Outcome, type StoredMessage } from '../core/delivery.js';
 import { DeadlineError, withDeadline } from '../core/deadline.js';
 import type { ChannelName } from '../core/send-request.js';
 import type { Archiver } from '../documents/archive.js';
 import type { Certifier } from '../documents/certify.js';
-import type { DeliveryMessage, JobStore } from '../store/jobs.js';
+import type { JobStore } from '../store/jobs.js';
 
-export type Pipeline = (m: DeliveryMessage) => Promise<Outcome>;
+export type Pipeline = (m: StoredMessage) => Promise<Outcome>;
 
 /** documentTimeoutMs: the deadline of certification and of archiving (DOCUMENT_TIMEOUT_MS); past it, the delivery is retried. */
 export function createPipeline(o: { channels: Partial<Record<ChannelName, Channel>>; certifier?: Certifier; archiver?: Archiver; jobs: JobStore; documentTimeoutMs: number }): Pipeline {
@@ -28,7 +28,7 @@ export function createPipeline(o: { channels: Partial<Record<ChannelName, Channe
     }
     if (o.archiver) {
       try {
-        const n = await withDeadline(o.archiver.archive(m), o.documentTimeoutMs, 'archive write');
+        const n = (await withDeadline(o.archiver.archive(m), o.documentTimeoutMs, 'archive write')).length;
         // ARCHIVE ends in ARCHIVED when it settles; the others record the step on their way to SENT.
         if (m.channel !== 'ARCHIVE' && (n > 0 || m.archivingExpected || m.attachments.some((a) => a.archivingExpected))) {
           await o.jobs.recordEventOnce(m.id, 'ARCHIVED', n > 0 ? `${n} item(s) archived` : 'archived');

@@ -2,15 +2,26 @@
 import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { lazyChild } from '../log.js';
-import type { Outcome } from '../channels/channel.js';
-import type { Config } from '../config.js';
+import type { Outcome } from '../core/delivery.js';
 import { DeadlineError, withDeadline } from '../core/deadline.js';
 import type { ClaimedJob, JobStore } from '../store/jobs.js';
 import type { Pipeline } from './pipeline.js';
 
-/** The settings come from Config['worker'] (leaseMs, heartbeatMs and deliveryTimeoutMs are explained there). */
-export type WorkerOptions = Pick<Config['worker'], 'concurrency' | 'pollMs' | 'maxAttempts' | 'retryBaseMs' | 'leaseMs' | 'heartbeatMs' | 'deliveryTimeoutMs'> & {
+/** How a worker runs: config.ts reads these from the environment (WORKER_*, RETRY_*); leaseMs, heartbeatMs and deliveryTimeoutMs are explained there. */
+export type WorkerSettings = {
+  concurrency: number;
+  pollMs: number;
+  maxAttempts: number;
+  retryBaseMs: number;
+  leaseMs: number;
+  heartbeatMs: number;
+  deliveryTimeoutMs: number;
+};
+
+export type WorkerOptions = WorkerSettings & {
   jobs: JobStore;
+  /** Records that a message is published (an outcome with `published`: PORTAL). */
+  publish: (messageId: number) => Promise<void>;
   pipeline: Pipeline;
   log: Logger;
   /** Expired idempotency records are purged every purgeIntervalMs (0: never). */
@@ -63,6 +74,7 @@ export function createWorker(o: WorkerOptions) {
     });
 
   async function settle(job: ClaimedJob, outcome: Outcome) {
+    if (outcome.kind !== 'failed' && outcome.published) await o.publish(job.messageId);
     if (outcome.kind === 'sent') return o.jobs.markSent(job, workerId, outcome.ref, outcome.status);
     if (outcome.kind === 'failed') return o.jobs.markFailed(job, workerId, outcome.reason);
     if (job.attempts >= o.maxAttempts) return o.jobs.markFailed(job, workerId, `gave up after ${job.attempts} attempts: ${outcome.reason}`);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import pg from 'pg';
 import type { Logger } from 'pino';
 import { loadConfig } from '../../src/config.js';
-import { startDeliveryThread } from '../../src/worker/delivery-thread.js';
+import { startDeliveryOnThread } from '../../src/gateway/delivery.js';
 import { DEMO_KEY, PG_URL, eventually, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { postJson } from '../helpers/rest.js';
 
@@ -84,7 +84,7 @@ describe('the delivery thread (WORKER_THREAD)', function () {
     // The thread makes its own logger at this level; an unknown level makes it fail before it is ready.
     const log = { level: 'no-such-level', info: (_o: unknown, m: string) => logged.push(m), error: (_o: unknown, m: string) => logged.push(m) } as unknown as Logger;
     const config = loadConfig({ DATABASE_URL: PG_URL, DB_SCHEMA: gw.schema, AMQP_URL: 'off' });
-    await assert.rejects(startDeliveryThread({ config, log }), /^Error: delivery thread could not start: .*no-such-level/);
+    await assert.rejects(startDeliveryOnThread(config, log), /^Error: delivery thread could not start: .*no-such-level/);
     await new Promise((r) => setTimeout(r, 1500)); // longer than the first restart would wait
     assert.deepEqual(logged, []);
   });

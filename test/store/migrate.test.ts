@@ -4,7 +4,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { migrations } from '../../migrations/index.js';
 import { PGlite } from '@electric-sql/pglite';
 import { migrate, openDb } from '../../src/store/db.js';
-import { embeddedKnex } from '../../src/store/pglite-template.js';
+import { embeddedKnex } from '../../src/store/pglite.js';
 import { PG_URL, tempDir } from '../helpers/gateway.js';
 
 describe('migrations', () => {

@@ -5,7 +5,7 @@ import { PGlite } from '@electric-sql/pglite';
 import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
 import { migrate, openDb } from '../../src/store/db.js';
-import { embeddedKnex } from '../../src/store/pglite-template.js';
+import { embeddedKnex } from '../../src/store/pglite.js';
 import { PG_URL, tempDir } from '../helpers/gateway.js';
 
 const upTo004: Knex.MigrationSource<string> = {

@@ -6,7 +6,7 @@ import type { Transporter } from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { splitAddressList } from '../../core/send-request.js';
 import { FileTaken, writeNew } from '../../documents/archive.js';
-import type { DeliveryMessage } from '../../store/jobs.js';
+import type { StoredMessage } from '../../core/delivery.js';
 import { codeOf, type Channel, type Outcome } from '../channel.js';
 
 /** messageIdDomain: the domain of every Message-ID (MESSAGE_ID_DOMAIN), else each message's from-address domain; timeoutMs: SMTP connection, greeting and socket timeout. */
@@ -21,7 +21,7 @@ export function messageIdDomainOf(fromAddress: string | null | undefined): strin
   return /^[a-z0-9](?:[a-z0-9.-]*[a-z0-9])?$/.test(domain) ? domain : 'hammy';
 }
 
-export function mailFor(m: DeliveryMessage, domain = messageIdDomainOf(m.fromAddress)): Mail.Options {
+export function mailFor(m: StoredMessage, domain = messageIdDomainOf(m.fromAddress)): Mail.Options {
   const cc = splitAddressList(m.recipientEmailAddressCC).map((address, i) => (i === 0 && m.recipientNameCC ? { name: m.recipientNameCC, address } : address));
   return {
     // One Message-ID per message on every host and retry: a receiver can drop the copy a crash makes us send.

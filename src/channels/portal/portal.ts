@@ -1,10 +1,9 @@
 // PORTAL channel: publishes the message for its recipient (partnerRef) and e-mails a notice without the content.
-import type { Knex } from 'knex';
-import type { DeliveryMessage } from '../../store/jobs.js';
+import type { StoredMessage } from '../../core/delivery.js';
 import type { Channel, Outcome } from '../channel.js';
 
 /** The notice says that something arrived, never what (SPEC §4: "an e-mail notice without the content"). */
-export function noticeOf(m: DeliveryMessage): DeliveryMessage {
+export function noticeOf(m: StoredMessage): StoredMessage {
   return {
     ...m,
     subject: 'Új üzenete érkezett',
@@ -16,16 +15,16 @@ export function noticeOf(m: DeliveryMessage): DeliveryMessage {
   };
 }
 
-export function createPortalChannel(knex: Knex, email: Channel): Channel {
+/** The worker publishes the message (records `published`), whatever the notice did; publishing again changes nothing. */
+export function createPortalChannel(email: Channel): Channel {
   return {
     async deliver(m): Promise<Outcome> {
-      await knex('messages').where({ id: m.id }).whereNull('published_at').update({ published_at: knex.fn.now() });
-      if (!m.recipientEmailAddress) return { kind: 'sent', ref: 'published' };
+      if (!m.recipientEmailAddress) return { kind: 'sent', ref: 'published', published: true };
       const notice = await email.deliver(noticeOf(m));
-      // Publishing is idempotent, so a notice worth retrying retries the whole step.
-      if (notice.kind === 'retry') return notice;
-      if (notice.kind === 'failed') return { kind: 'sent', ref: `published; notice failed: ${notice.reason}` };
-      return { kind: 'sent', ref: 'published; notice sent' };
+      // A notice worth retrying retries the whole step; the message is published meanwhile.
+      if (notice.kind === 'retry') return { ...notice, published: true };
+      if (notice.kind === 'failed') return { kind: 'sent', ref: `published; notice failed: ${notice.reason}`, published: true };
+      return { kind: 'sent', ref: 'published; notice sent', published: true };
     },
     async close() {},
   };

@@ -1,7 +1,7 @@
 // Print manifests: one per batch in PRINT_DIR, a line appended per letter from print_items, serialised across processes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type { Knex } from 'knex';
+import type { ManifestLedger, PrintItem } from '../../core/print.js';
 import { writeAtomic } from '../../documents/archive.js';
 
 const COLUMNS = ['file', 'letterType', 'replyEnvelopeAttached', 'paymentSlipAttached', 'pageCount', 'recipientName', 'recipientPostalAddress', 'messageId', 'certified'];
@@ -11,13 +11,13 @@ function csvCell(v: unknown): string {
   return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
 }
 
-const manifestLine = (r: Record<string, any>) =>
+const manifestLine = (r: PrintItem) =>
   // Address lines joined on one line: one manifest line per letter, whatever reads it.
-  [r.file, r.letter_type, r.reply_envelope_attached, r.payment_slip_attached, r.page_count, r.recipient_name, String(r.recipient_postal_address).split('\n').join(' | '), r.message_id, r.certified]
+  [r.file, r.letterType, r.replyEnvelopeAttached, r.paymentSlipAttached, r.pageCount, r.recipientName, String(r.recipientPostalAddress).split('\n').join(' | '), r.messageId, r.certified]
     .map(csvCell)
     .join(';') + '\n';
 
-export function manifestCsv(rows: Record<string, any>[]): string {
+export function manifestCsv(rows: PrintItem[]): string {
   return [`${COLUMNS.join(';')}\n`, ...rows.map(manifestLine)].join('');
 }
 
@@ -31,29 +31,29 @@ const sizeOf = (file: string) => fs.stat(file).then((s) => s.size, (e: NodeJS.Er
  * file's length at the last committed append: a longer file ends in an append whose commit failed (a crash), cut
  * off before the next; a missing or shorter one (or a batch from before appends) is written whole and renamed.
  */
-export function createManifestWriter(knex: Knex, printDir: string) {
+/** The store's side of the manifests: the batch's lock, its letters, and the file length last committed. */
+export interface ManifestStore {
+  withManifest<T>(batchKey: string, write: (m: ManifestLedger) => Promise<T>): Promise<T>;
+}
+
+export function createManifestWriter(store: ManifestStore, printDir: string) {
   const state = new Map<string, { queued?: Promise<void>; running?: Promise<void> }>();
 
   async function write(batchKey: string) {
-    await knex.transaction(async (trx) => {
-      // Several gateways may write one batch: the lock orders their appends.
-      await trx.raw('select pg_advisory_xact_lock(hashtext(?))', [`manifest:${batchKey}`]);
-      const pending = await trx('print_items').where({ batch_key: batchKey, in_manifest: false }).orderBy('message_id');
+    await store.withManifest(batchKey, async (ledger) => {
+      const pending = await ledger.pending();
       if (pending.length === 0) return;
       const dir = path.join(printDir, batchKey);
       const file = path.join(dir, 'manifest.csv');
       await fs.mkdir(dir, { recursive: true });
-      const known = await trx('print_manifests').where({ batch_key: batchKey }).first('bytes');
-      const recorded = known ? Number(known.bytes) : -1;
+      const recorded = await ledger.recordedBytes();
       const size = await sizeOf(file);
-      let bytes: number;
       if (recorded < 0 || size < recorded) {
-        const rows = await trx('print_items').where({ batch_key: batchKey }).orderBy('message_id');
+        const rows = await ledger.all();
         const all = Buffer.from(manifestCsv(rows), 'utf8');
         await writeAtomic(file, all);
-        bytes = all.length;
         // The rows written, by id: a letter committed since is not in the file yet (each statement sees new commits).
-        await trx('print_items').whereIn('message_id', rows.filter((r) => !r.in_manifest).map((r) => r.message_id)).update({ in_manifest: true });
+        await ledger.written(rows.filter((r) => !r.inManifest).map((r) => r.messageId), all.length);
       } else {
         const lines = Buffer.from(pending.map(manifestLine).join(''), 'utf8');
         const fh = await fs.open(file, 'r+');
@@ -64,10 +64,8 @@ export function createManifestWriter(knex: Knex, printDir: string) {
         } finally {
           await fh.close();
         }
-        bytes = recorded + lines.length;
-        await trx('print_items').whereIn('message_id', pending.map((r) => r.message_id)).update({ in_manifest: true });
+        await ledger.written(pending.map((r) => r.messageId), recorded + lines.length);
       }
-      await trx('print_manifests').insert({ batch_key: batchKey, bytes }).onConflict('batch_key').merge(['bytes']);
     });
   }
 
