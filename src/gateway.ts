@@ -8,7 +8,6 @@ import { createSoapAdapter } from './adapters/soap/soap.js';
 import { restRoutes } from './adapters/rest/rest.js';
 import type { Channel } from './channels/channel.js';
 import { startAmqpIntake, type AmqpIntake } from './adapters/amqp/consumer.js';
-import { httpStatusOf } from './api/jsonapi.js';
 import { createArchiveChannel } from './channels/archive/archive.js';
 import { createEmailChannel } from './channels/email/email.js';
 import { createPortalChannel } from './channels/portal/portal.js';
@@ -274,7 +273,6 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log: log.child({ part: 'amqp' }),
       send,
       resend,
-      httpStatusOf,
     });
   }
 

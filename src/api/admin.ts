@@ -9,7 +9,7 @@ import { AuthError, NotFound, ValidationError, type Issue } from '../core/errors
 import { fieldName } from '../core/validate.js';
 import { filesFolderOf, FolderTaken, type ClientRow, type ClientSettings, type ClientStore } from '../store/clients.js';
 import { readAttributes } from './body.js';
-import { JSONAPI } from './jsonapi.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 
 export const ADMIN_BASE = '/hammy/admin/v1';
 export const CLIENTS = `${ADMIN_BASE}/clients`;

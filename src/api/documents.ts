@@ -2,7 +2,7 @@
 import type Router from '@koa/router';
 import { verifyClient } from '../core/auth.js';
 import type { SendStore } from '../core/ports.js';
-import { ValidationError } from '../core/errors.js';
+import { NotFound, ValidationError } from '../core/errors.js';
 import type { DocumentStore } from '../store/documents.js';
 
 const BASE = '/hammy/json/send/v2/documents';
@@ -60,11 +60,7 @@ export function documentRoutes(router: Router<any>, sendStore: SendStore, docs: 
     const c = await client(ctx);
     const id = Number(ctx.params.id);
     const doc = Number.isSafeInteger(id) ? await docs.content(c.id, id) : undefined;
-    if (!doc) {
-      ctx.status = 404;
-      ctx.body = { errors: [{ status: '404', title: `document ${ctx.params.id} not found` }] };
-      return;
-    }
+    if (!doc) throw new NotFound(`document ${ctx.params.id} not found`, 'id');
     ctx.type = doc.content_type;
     ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(doc.file_name)}`);
     ctx.body = doc.content;

@@ -5,7 +5,7 @@ import { generateKey, keyHash } from '../core/secrets.js';
 import { NotFound } from '../core/errors.js';
 import type { PortalKeyRow, PortalKeyStore } from '../store/portal-keys.js';
 import { adminGuard, CLIENTS, idOf } from './admin.js';
-import { JSONAPI } from './jsonapi.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 
 const keysPath = (clientId: number) => `${CLIENTS}/${clientId}/portal-keys`;
 

@@ -1,10 +1,10 @@
 // Status, batch and history API (SPEC §5) in JSON:API: what became of a client's messages, scoped to that client.
 import type Router from '@koa/router';
-import { NotFound } from '../core/errors.js';
+import { NotFound, parameterIssue } from '../core/errors.js';
 import type { SendStore } from '../core/ports.js';
 import type { EventRow, MessageQueries, MessageStatusRow } from '../store/messages.js';
 import { callerOf } from './caller.js';
-import { JSONAPI, parameterIssue } from './jsonapi.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 import { pageOf, QueryReader } from './params.js';
 
 export const BASE = '/hammy/json/send/v2';

@@ -7,7 +7,7 @@ import { checkTemplateVersion, previewTemplate } from '../core/templates.js';
 import type { TemplateRow, TemplateStore } from '../store/templates.js';
 import { readAttributes } from './body.js';
 import { callerOf } from './caller.js';
-import { JSONAPI } from './jsonapi.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 import { QueryReader } from './params.js';
 import { BASE } from './status.js';
 
