@@ -1,12 +1,15 @@
 // The send API's answers on HTTP (SPEC §3): one per request, in the caller's body form, with the status each error maps
 // to; a refusal of the whole request is answered here too, called once from the error middleware (http.ts).
-import type { Context } from 'koa';
+import type { ParameterizedContext } from 'koa';
+import type { State } from '../../api/context.js';
 import { ServerBusy, ThrottledError, type SendError } from '../../core/errors.js';
 import type { Answer } from '../../core/requests.js';
 import { httpStatusOf } from '../forms/http-status.js';
 import { jsonApiAnswer, jsonApiBatchAnswer } from '../forms/jsonapi.js';
 import { plainJsonAnswer, type RequestDocument } from '../forms/plain-json.js';
 import { declaredForm, JSON_TYPE, JSONAPI, type BodyForm } from './body.js';
+
+type Context = ParameterizedContext<State>;
 
 /** How much of a refused upload is still read (at least), and for how long, before the connection is closed. */
 const LINGER_BYTES = 64 * 1024 * 1024;

@@ -1,8 +1,7 @@
 // REST intake (SPEC §3): POST …/send and …/resend in every body form, translated to the core and answered in the caller's form.
 import fs from 'node:fs/promises';
 import path from 'node:path';
-import type Router from '@koa/router';
-import type { Context } from 'koa';
+import type { ApiContext as Context, ApiRouter } from '../../api/context.js';
 import type { Logger } from 'pino';
 import { AttachmentError, AuthError, headerIssue, ValidationError } from '../../core/errors.js';
 import type { BodyMemory } from '../../core/memory-budget.js';
@@ -84,7 +83,7 @@ async function parseLimits(o: RestOptions, hashKey: string | undefined, inHeader
   };
 }
 
-export function restRoutes(router: Router<any>, o: RestOptions) {
+export function restRoutes(router: ApiRouter, o: RestOptions) {
   const openapi = fs.readFile(o.openapiFile, 'utf8').then((t) => JSON.parse(t) as unknown);
   openapi.catch(() => undefined); // reported when served
 
