@@ -7,7 +7,6 @@ import type { Logger } from 'pino';
 import { createSoapAdapter } from './adapters/soap/soap.js';
 import { restRoutes } from './adapters/rest/rest.js';
 import { startAmqpIntake, type AmqpIntake } from './adapters/amqp/consumer.js';
-import { httpStatusOf } from './api/jsonapi.js';
 import { documentRoutes } from './api/documents.js';
 import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
@@ -204,7 +203,6 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
       log: log.child({ part: 'amqp' }),
       send,
       resend,
-      httpStatusOf,
     });
   }
 

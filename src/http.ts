@@ -6,9 +6,11 @@ import type { Logger } from 'pino';
 import { lazyChild } from './log.js';
 import type { SoapAdapter } from './adapters/soap/soap.js';
 import { faultXml } from './adapters/soap/envelope.js';
-import { errorDocument, httpStatusOf, JSONAPI } from './api/jsonapi.js';
+import { answerSendApiError, isSendApiPath } from './adapters/rest/answer.js';
+import type { State } from './api/context.js';
 import { readBodyText } from './api/body.js';
-import { AttachmentError, AuthError, SendError, ServerBusy, ValidationError } from './core/errors.js';
+import { answerProblem, answerStatusProblem } from './api/problem.js';
+import { AttachmentError, AuthError, SendError, ServerBusy, toSendError, ValidationError } from './core/errors.js';
 import type { BodyMemory, MemoryLease } from './core/memory-budget.js';
 
 export type HttpDeps = {
@@ -25,7 +27,7 @@ export type HttpDeps = {
   routes: ((router: Router<State>) => void)[];
 };
 
-export type State = { correlationId: string; log: Logger };
+export type { State };
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]+$/;
 
@@ -49,19 +51,17 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
       // No stored text can hold U+0000: a NUL in the path or query is the caller's error, named, not a 500.
       if (/%00/.test(ctx.url)) throw new ValidationError([{ code: 1, field: 'url', text: 'the URL must not contain a NUL character (%00)' }]);
       await next();
-    } catch (err) {
-      // Answered once, here; no stack or internal detail leaves the process.
-      if (err instanceof SendError) {
-        ctx.status = httpStatusOf(err);
-        if (err instanceof ServerBusy) ctx.set('Retry-After', String(err.retryAfterS));
-        ctx.type = JSONAPI;
-        ctx.body = errorDocument(err);
-      } else {
-        ctx.state.log.error({ err }, 'unhandled error');
-        ctx.status = 500;
-        ctx.type = JSONAPI;
-        ctx.body = { errors: [{ status: '500', title: 'internal error', detail: `correlation id ${ctx.state.correlationId}` }] };
+      // What no route answered (an unknown path, a method a route does not take) is a problem too.
+      if (ctx.status >= 400 && ctx.body == null) {
+        answerStatusProblem(ctx, ctx.status, ctx.status === 404 ? 6 : 1, ctx.status === 404 ? `no resource at ${ctx.path}` : `${ctx.method} is not allowed here`);
       }
+    } catch (err) {
+      // Answered once, here, in the wire's one shape: JSON:API on the send API (SPEC §3), problem+json elsewhere.
+      // No stack or internal detail leaves the process.
+      if (!(err instanceof SendError)) ctx.state.log.error({ err }, 'unhandled error');
+      const e = toSendError(err, ctx.state.correlationId);
+      if (isSendApiPath(ctx.path)) answerSendApiError(ctx, e, d.maxRequestBytes);
+      else answerProblem(ctx, e);
     } finally {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       ctx.state.log.debug({ method: ctx.method, path: ctx.path, status: ctx.status, ms }, 'request');

@@ -2,14 +2,15 @@
 import { noNul } from '../core/send-request.js';
 import { createPublicKey } from 'node:crypto';
 import { generateKey as generateHashKey, tokenMatches } from '../core/secrets.js';
-import type Router from '@koa/router';
+import type { Next } from 'koa';
 import { z } from 'zod';
 import { JWT_ALGORITHMS } from '../core/auth.js';
 import { AuthError, NotFound, ValidationError, type Issue } from '../core/errors.js';
 import { fieldName } from '../core/validate.js';
 import { filesFolderOf, FolderTaken, type ClientRow, type ClientSettings, type ClientStore } from '../store/clients.js';
 import { readAttributes } from './body.js';
-import { JSONAPI } from './jsonapi.js';
+import type { ApiContext, ApiRouter } from './context.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 
 export const ADMIN_BASE = '/hammy/admin/v1';
 export const CLIENTS = `${ADMIN_BASE}/clients`;
@@ -140,7 +141,7 @@ export const idOf = (raw: string | undefined, what = 'client', field = 'id') => 
 
 /** The one door of every admin route (clients, portal keys): Authorization: Bearer <ADMIN_TOKEN>, compared in constant time. */
 export function adminGuard(adminToken: string) {
-  return async (ctx: any, next: () => Promise<unknown>) => {
+  return async (ctx: ApiContext, next: Next) => {
     const m = /^Bearer\s+(\S+)$/i.exec(ctx.get('authorization') ?? '');
     if (!m || !tokenMatches(m[1]!, adminToken)) {
       ctx.set('WWW-Authenticate', 'Bearer realm="hammy-admin"');
@@ -151,13 +152,13 @@ export function adminGuard(adminToken: string) {
 }
 
 /** Registered only when ADMIN_TOKEN is set: without it the admin API does not exist (404), so there is nothing to guess. */
-export function adminRoutes(router: Router<any>, adminToken: string, clients: ClientStore) {
+export function adminRoutes(router: ApiRouter, adminToken: string, clients: ClientStore) {
   const guard = adminGuard(adminToken);
   const found = (row: ClientRow | undefined, id: number) => {
     if (!row) throw new NotFound(`client ${id} not found`, 'id');
     return row;
   };
-  const answer = (ctx: any, row: ClientRow & { key?: string }, withKey = false) => {
+  const answer = (ctx: ApiContext, row: ClientRow & { key?: string }, withKey = false) => {
     ctx.type = JSONAPI;
     ctx.body = { data: clientResource(row, withKey) };
   };

@@ -1,10 +1,11 @@
 // Request bodies read whole into memory, for every route that does so (SOAP, REST JSON, the management APIs): the
 // size cap and the shared memory budget hold before a byte is read; JSON is checked for its shape before parsing.
 import type { IncomingMessage } from 'node:http';
-import { AttachmentError, limitIssue, ServerBusy, ValidationError } from '../core/errors.js';
+import { AttachmentError, headerIssue, ServerBusy, ValidationError } from '../core/errors.js';
 import { checkJsonShape } from '../core/json-bounds.js';
 import type { BodyMemory, MemoryLease } from '../core/memory-budget.js';
-import { UnsupportedMediaType } from './jsonapi.js';
+import { UnsupportedMediaType } from '../adapters/forms/http-status.js';
+import { resourceAttributes } from '../adapters/forms/jsonapi.js';
 
 type Ctx = {
   is(...types: string[]): string | false | null;
@@ -40,7 +41,7 @@ export async function readBodyText(req: IncomingMessage, o: ReadOptions): Promis
   const header = req.headers['content-length'];
   const declared = header === undefined ? undefined : Number(header);
   if (declared !== undefined && !(Number.isSafeInteger(declared) && declared >= 0)) throw unreadable(field);
-  const tooLarge = () => new AttachmentError([limitIssue({ code: 5, field, text: `the request is larger than the limit of ${o.limit} bytes` })], true);
+  const tooLarge = () => new AttachmentError([{ code: 5, field, text: `the request is larger than the limit of ${o.limit} bytes`, limit: o.limit }]);
   if (declared !== undefined && declared > o.limit) throw tooLarge();
   const lease = o.memory ? await o.memory.reserve(declared ?? Math.min(o.limit, UNKNOWN_LENGTH_START), o.anonymous) : none;
   try {
@@ -99,22 +100,10 @@ export function parseJsonBody(text: string, field = '/', what = 'the body'): unk
 export async function readAttributes(ctx: Ctx, types: string[], limit = MAX_JSON_BYTES): Promise<Record<string, unknown>> {
   const jsonApi = ctx.is('application/vnd.api+json') !== false;
   if (!jsonApi && !ctx.is('application/json')) {
-    throw new UnsupportedMediaType({ code: 1, field: 'Content-Type', text: 'the body must be application/json or application/vnd.api+json' });
+    throw new UnsupportedMediaType(headerIssue(1, 'Content-Type', 'the body must be application/json or application/vnd.api+json'));
   }
   // These routes know their caller (admin token, client key) before the body: the whole budget is theirs to share.
   const { text, lease } = await readBodyText(ctx.req, { limit, memory: ctx.bodyMemory, anonymous: false });
   ctx.res.once('close', () => lease.release());
-  const body = parseJsonBody(text);
-  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObj(body)) throw new ValidationError([{ code: 1, field: '/', text: 'the body must be a JSON object' }]);
-  if (!jsonApi && !('data' in body)) return body;
-  const data = body.data;
-  if (!isObj(data)) throw new ValidationError([{ code: 1, field: '/data', text: 'a JSON:API document needs data as a resource object' }]);
-  if (typeof data.type !== 'string' || !types.includes(data.type)) {
-    throw new ValidationError([{ code: 1, field: '/data/type', text: `/data/type must be ${types.join(' or ')}` }]);
-  }
-  if (data.attributes !== undefined && !isObj(data.attributes)) {
-    throw new ValidationError([{ code: 1, field: '/data/attributes', text: '/data/attributes must be an object' }]);
-  }
-  return (data.attributes as Record<string, unknown> | undefined) ?? {};
+  return resourceAttributes(parseJsonBody(text), types, jsonApi);
 }

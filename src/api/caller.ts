@@ -1,8 +1,7 @@
 // The calling client of the status, history and template APIs, authenticated as the REST send API does (SPEC §3).
 import { verifyClient } from '../core/auth.js';
 import type { ClientRecord, SendStore } from '../core/ports.js';
-import { ValidationError } from '../core/errors.js';
-import { parameterIssue } from './jsonapi.js';
+import { parameterIssue, ValidationError } from '../core/errors.js';
 
 type Ctx = { get(header: string): string; query: Record<string, unknown> };
 

@@ -1,15 +1,15 @@
 // DMS search API: a client finds its archived documents by objectRef, documentType, objectType and metadata.
-import type Router from '@koa/router';
 import { verifyClient } from '../core/auth.js';
 import type { SendStore } from '../core/ports.js';
-import { ValidationError } from '../core/errors.js';
+import { NotFound, ValidationError } from '../core/errors.js';
 import type { DocumentStore } from '../store/documents.js';
+import type { ApiContext, ApiRouter } from './context.js';
 
 const BASE = '/hammy/json/send/v2/documents';
 
-export function documentRoutes(router: Router<any>, sendStore: SendStore, docs: DocumentStore) {
+export function documentRoutes(router: ApiRouter, sendStore: SendStore, docs: DocumentStore) {
   // Authenticated as the send API is: the hash key, and the JWT for clients that have one.
-  const client = (ctx: any) => verifyClient(sendStore, ctx.get('x-client-hash-key') || ctx.query.clientHashKey, ctx.get('authorization') || undefined);
+  const client = (ctx: ApiContext) => verifyClient(sendStore, ctx.get('x-client-hash-key') || ctx.query.clientHashKey, ctx.get('authorization') || undefined);
 
   router.get(BASE, async (ctx) => {
     const c = await client(ctx);
@@ -60,11 +60,7 @@ export function documentRoutes(router: Router<any>, sendStore: SendStore, docs: 
     const c = await client(ctx);
     const id = Number(ctx.params.id);
     const doc = Number.isSafeInteger(id) ? await docs.content(c.id, id) : undefined;
-    if (!doc) {
-      ctx.status = 404;
-      ctx.body = { errors: [{ status: '404', title: `document ${ctx.params.id} not found` }] };
-      return;
-    }
+    if (!doc) throw new NotFound(`document ${ctx.params.id} not found`, 'id');
     ctx.type = doc.content_type;
     ctx.set('Content-Disposition', `attachment; filename*=UTF-8''${encodeURIComponent(doc.file_name)}`);
     ctx.body = doc.content;

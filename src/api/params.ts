@@ -1,6 +1,5 @@
 // Query parameters of the read APIs: each checked and named when wrong; cursor paging, newest first.
-import { ValidationError, type Issue } from '../core/errors.js';
-import { parameterIssue } from './jsonapi.js';
+import { parameterIssue, ValidationError, type Issue } from '../core/errors.js';
 
 type Query = Record<string, string | string[] | undefined>;
 export const PAGE_SIZE = { default: 50, max: 500 };

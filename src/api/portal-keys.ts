@@ -1,11 +1,11 @@
 // Portal keys for operators (admin API, JSON:API, behind ADMIN_TOKEN): the remote-content platform of a client sends
 // one in PORTAL_KEY_HEADER. A key is shown only in the answer that made it; stored is its SHA-256.
-import type Router from '@koa/router';
 import { generateKey, keyHash } from '../core/secrets.js';
 import { NotFound } from '../core/errors.js';
 import type { PortalKeyRow, PortalKeyStore } from '../store/portal-keys.js';
 import { adminGuard, CLIENTS, idOf } from './admin.js';
-import { JSONAPI } from './jsonapi.js';
+import type { ApiRouter } from './context.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 
 const keysPath = (clientId: number) => `${CLIENTS}/${clientId}/portal-keys`;
 
@@ -19,7 +19,7 @@ function keyResource(r: PortalKeyRow, key?: string) {
   };
 }
 
-export function portalKeyRoutes(router: Router<any>, adminToken: string, keys: PortalKeyStore) {
+export function portalKeyRoutes(router: ApiRouter, adminToken: string, keys: PortalKeyStore) {
   const guard = adminGuard(adminToken);
   const client = async (raw: string | undefined) => {
     const id = idOf(raw);

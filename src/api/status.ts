@@ -1,10 +1,10 @@
 // Status, batch and history API (SPEC §5) in JSON:API: what became of a client's messages, scoped to that client.
-import type Router from '@koa/router';
-import { NotFound } from '../core/errors.js';
+import { NotFound, parameterIssue } from '../core/errors.js';
 import type { SendStore } from '../core/ports.js';
 import type { EventRow, MessageQueries, MessageStatusRow } from '../store/messages.js';
 import { callerOf } from './caller.js';
-import { JSONAPI, parameterIssue } from './jsonapi.js';
+import type { ApiRouter } from './context.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 import { pageOf, QueryReader } from './params.js';
 
 export const BASE = '/hammy/json/send/v2';
@@ -59,7 +59,7 @@ function messageIdOf(raw: string): number {
   return id;
 }
 
-export function statusRoutes(router: Router<any>, sendStore: SendStore, messages: MessageQueries) {
+export function statusRoutes(router: ApiRouter, sendStore: SendStore, messages: MessageQueries) {
   const caller = callerOf(sendStore);
 
   router.get(`${BASE}/messages/:messageId`, async (ctx) => {

@@ -1,5 +1,4 @@
 // Template management API in JSON:API: a client lists, reads, adds, switches and previews its own template versions.
-import type Router from '@koa/router';
 import { NotFound, ValidationError } from '../core/errors.js';
 import type { SendStore } from '../core/ports.js';
 import type { RenderBounds } from '../core/render-budget.js';
@@ -7,7 +6,8 @@ import { checkTemplateVersion, previewTemplate } from '../core/templates.js';
 import type { TemplateRow, TemplateStore } from '../store/templates.js';
 import { readAttributes } from './body.js';
 import { callerOf } from './caller.js';
-import { JSONAPI } from './jsonapi.js';
+import type { ApiContext, ApiRouter } from './context.js';
+import { JSONAPI } from '../adapters/forms/jsonapi.js';
 import { QueryReader } from './params.js';
 import { BASE } from './status.js';
 
@@ -39,7 +39,7 @@ function versionOf(raw: string | undefined, messageType: string): number {
   return v;
 }
 
-export function templateRoutes(router: Router<any>, sendStore: SendStore, templates: TemplateStore, renderBounds?: RenderBounds) {
+export function templateRoutes(router: ApiRouter, sendStore: SendStore, templates: TemplateStore, renderBounds?: RenderBounds) {
   const caller = callerOf(sendStore);
 
   router.get(TEMPLATES, async (ctx) => {
@@ -87,7 +87,7 @@ export function templateRoutes(router: Router<any>, sendStore: SendStore, templa
   });
 
   // Preview: render with the given xmlData, properties and request fields; nothing is stored or sent.
-  const preview = async (ctx: any) => {
+  const preview = async (ctx: ApiContext) => {
     const client = await caller(ctx);
     const { messageType } = ctx.params as { messageType: string };
     const version = ctx.params.version === undefined ? undefined : versionOf(ctx.params.version, messageType);

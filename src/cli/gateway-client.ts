@@ -13,8 +13,24 @@ export class CliError extends Error {
 
 type Call = { method?: string; body?: unknown; auth: 'client' | 'admin' | 'none'; contentType?: string; raw?: string };
 
-/** What the gateway said went wrong: each JSON:API error's title, with the field it names. */
+type Source = { pointer?: string; header?: string; parameter?: string; field?: string; part?: string };
+type ProblemIssue = { code?: number; text?: string; source?: Source };
+const whereOf = (s: Source | undefined) => s?.parameter ?? s?.header ?? s?.pointer ?? s?.field ?? s?.part;
+
+/** An RFC 9457 problem (every API but send): each issue with its SPEC §7 code and where it points. */
+function problemText(status: number, p: { status?: number; code?: number; detail?: string; issues?: ProblemIssue[] }): string {
+  const issues = Array.isArray(p.issues) && p.issues.length ? p.issues : [{ code: p.code, text: p.detail }];
+  return issues
+    .map((i) => {
+      const where = whereOf(i.source);
+      return `${p.status ?? status}${i.code !== undefined ? ` (code ${i.code})` : ''}: ${i.text ?? ''}${where ? ` [${where}]` : ''}`;
+    })
+    .join('\n');
+}
+
+/** What the gateway said went wrong: each problem issue or JSON:API error, with the field it names. */
 export function errorText(status: number, body: any): string {
+  if (body && typeof body === 'object' && typeof body.type === 'string' && typeof body.title === 'string' && !('errors' in body)) return problemText(status, body);
   const errors: any[] = Array.isArray(body?.errors) ? body.errors : [];
   if (!errors.length) return `HTTP ${status}${typeof body === 'string' && body ? `: ${body.slice(0, 200)}` : ''}`;
   return errors

@@ -1,5 +1,5 @@
 // acceptSendRequest: the named steps every intake runs — authenticate, validate, render, store, answer (SPEC §4).
-import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
+import { AttachmentError, UnknownTemplate, unknownTemplateIssue, ValidationError, type Issue } from './errors.js';
 import { dedupKeys, idempotencyKeyOf } from './dedup-keys.js';
 import { payloadHash } from './payload-hash.js';
 import type { RenderBounds } from './render-budget.js';
@@ -59,8 +59,7 @@ async function lookupTemplate(store: SendStore, client: ClientRecord, input: Sen
   if (v !== undefined && v !== null && v !== '' && version === undefined) return { template: undefined, issues: [] as Issue[] };
   const template = await store.findTemplate(client.id, type, version);
   if (template) return { template, issues: [] as Issue[] };
-  const which = version ? `${type} version ${version}` : type;
-  return { template: undefined, issues: [{ code: 3, field: 'messageType', text: `unknown messageType ${which}` } as Issue] };
+  return { template: undefined, issues: [unknownTemplateIssue(version ? `${type} version ${version}` : type)] };
 }
 
 /** Reads FS-sourced attachment bytes (SPEC §1 ATTACHMENT_SOURCE=FS); every failure is a code-5 issue. */
@@ -73,7 +72,7 @@ async function loadSources(sources: FileSources, folder: string, req: SendReques
       try {
         const bytes = await sources.read(folder, propertyValue(a.properties, 'RELATIVE_FILE_PATH')!, field);
         if (bytes.length > limits.maxAttachmentBytes) {
-          issues.push(limitIssue({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}` }));
+          issues.push({ code: 5, field, text: `attachments[${i}] (${a.fileName}) is ${bytes.length} bytes, over the limit of ${limits.maxAttachmentBytes}`, limit: limits.maxAttachmentBytes });
         }
         a.content = bytes;
       } catch (e) {
@@ -177,6 +176,16 @@ function dryRunParams(params: Param[], channel: ChannelName, r: Rendered): Param
   return out;
 }
 
+/** The request checked with the template look-up's issue among the others; that issue alone is "not found" (UnknownTemplate). */
+function validateKnowingTemplate(input: SendRequestInput, channel: ChannelName, limits: Limits, templateIssues: Issue[], xmlIssues: Issue[]): SendRequest {
+  try {
+    return validateSendRequest(input, channel, limits, [...templateIssues, ...xmlIssues]);
+  } catch (e) {
+    const onlyTemplate = e instanceof ValidationError && templateIssues.length > 0 && e.issues.every((i) => templateIssues.includes(i));
+    throw onlyTemplate ? new UnknownTemplate(e.issues) : e;
+  }
+}
+
 export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
   checkIntakeContext(ctx);
   if (!present(input.clientHashKey)) {
@@ -189,7 +198,7 @@ export async function acceptSendRequest(deps: AcceptDeps, input: SendRequestInpu
   const { template, issues } = await lookupTemplate(deps.store, client, input);
   const xml = parseXmlData(typeof input.xmlData === 'string' ? input.xmlData : undefined);
   const channel = resolveChannel(input, template?.defaultChannel as ChannelName | undefined);
-  const req = validateSendRequest(input, channel, limits, [...issues, ...xml.issues]);
+  const req = validateKnowingTemplate(input, channel, limits, issues, xml.issues);
   if (req.relatedMessageId !== undefined && !(await deps.store.messageExists(client.id, req.relatedMessageId))) {
     throw new ValidationError([{ code: 1, field: 'relatedMessageId', text: `relatedMessageId ${req.relatedMessageId} does not exist for this client` }]);
   }

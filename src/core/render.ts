@@ -40,6 +40,8 @@ const handlebars = () => {
  * Compiles a template source; a syntax error names the part and the engine's line. Unchecked (a stored
  * version, checked when it was added), the engine compiles at first use only, and once, not twice.
  */
+const PART_FIELDS: Record<string, string> = { subject: 'subject', text: 'textBody', html: 'htmlBody' };
+
 export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' | 'htmlBody'>, check = true): Compiled {
   const one = (src: string, part: string, escape: boolean) => {
     try {
@@ -48,7 +50,8 @@ export function compileTemplate(t: Pick<TemplateVersion, 'subject' | 'textBody' 
       if (check) hb.precompile(src, { strict: true }); // surfaces syntax errors now, not at first use
       return fn;
     } catch (e) {
-      throw new TemplateError(`template ${part} does not compile: ${(e as Error).message}`, 'messageType');
+      // Named by the template part that fails, never messageType: the type exists, its source is wrong (400, not 404).
+      throw new TemplateError(`template ${part} does not compile: ${(e as Error).message}`, PART_FIELDS[part]!);
     }
   };
   return {

@@ -1,5 +1,5 @@
 // Template versions: a new one is checked by compiling it; a preview renders one exactly as a send would (SPEC §4 step 2).
-import { TemplateError, ValidationError, type Issue } from './errors.js';
+import { UnknownTemplate, unknownTemplateIssue, ValidationError, type Issue } from './errors.js';
 import type { ClientRecord, SendStore } from './ports.js';
 import type { RenderBounds } from './render-budget.js';
 import { compileTemplate, renderTemplate, templateData, type Rendered, type TemplateVersion } from './render.js';
@@ -96,7 +96,7 @@ export async function previewTemplate(
   bounds?: RenderBounds,
 ): Promise<{ template: TemplateVersion; rendered: Rendered }> {
   const template = await store.findTemplate(client.id, messageType, version);
-  if (!template) throw new TemplateError(`unknown messageType ${version ? `${messageType} version ${version}` : messageType}`);
+  if (!template) throw new UnknownTemplate([unknownTemplateIssue(version ? `${messageType} version ${version}` : messageType)]);
   const parsed = SendRequestSchema.safeParse({
     ...input,
     // The caller is already known (the client): the schema's key field only needs a value.

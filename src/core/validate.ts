@@ -1,6 +1,6 @@
 // SendRequest validation: the schema plus the cross-field rules of SPEC §1, every issue reported at once.
 import type { z } from 'zod';
-import { AttachmentError, limitIssue, ValidationError, type Issue } from './errors.js';
+import { AttachmentError, headerIssue, ValidationError, type Issue } from './errors.js';
 import {
   AttachmentSchema,
   CHANNELS,
@@ -95,7 +95,7 @@ export function decodeBase64(text: string): Buffer | undefined {
 
 function countIssues(count: number, limits: Limits): Issue[] {
   if (count <= limits.maxAttachments) return [];
-  return [limitIssue({ code: 5, field: 'attachments', text: `at most ${limits.maxAttachments} attachments are allowed, got ${count}` })];
+  return [{ code: 5, field: 'attachments', text: `at most ${limits.maxAttachments} attachments are allowed, got ${count}`, limit: limits.maxAttachments }];
 }
 
 /** Source, content and size rules of one attachment (code 5); decodes inline base64 into bytes. */
@@ -122,11 +122,12 @@ function oneAttachmentIssues(a: Attachment, i: number, limits: Limits): Issue[] 
   const size = contentSize(a.content);
   if (size > limits.maxAttachmentBytes) {
     return [
-      limitIssue({
+      {
         code: 5,
         field: `${field}.content`,
         text: `${field} (${a.fileName}) is ${size} bytes, over the limit of ${limits.maxAttachmentBytes}`,
-      }),
+        limit: limits.maxAttachmentBytes,
+      },
     ];
   }
   return [];
@@ -180,8 +181,10 @@ export function checkIntakeContext(ctx: IntakeContext): void {
   const issues: Issue[] = [];
   for (const [field, v] of fields) {
     if (v === undefined) continue;
-    if (v.length > CONTEXT_MAX) issues.push({ code: 1, field, text: `${field} must be at most ${CONTEXT_MAX} characters` });
-    else if (!noNul(v)) issues.push({ code: 1, field, text: `${field} must not contain a NUL character` });
+    // X-Origin, X-Issuer and Idempotency-Key are headers on every wire; AMQP's message_id is a message property.
+    const issue = (text: string): Issue => (field === 'message_id' ? { code: 1, field, text } : headerIssue(1, field, text));
+    if (v.length > CONTEXT_MAX) issues.push(issue(`${field} must be at most ${CONTEXT_MAX} characters`));
+    else if (!noNul(v)) issues.push(issue(`${field} must not contain a NUL character`));
   }
   if (issues.length) throw new ValidationError(issues);
 }

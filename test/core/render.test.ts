@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
-import { SendError, TemplateError } from '../../src/core/errors.js';
+import { SendError, TemplateError, UnknownTemplate } from '../../src/core/errors.js';
 import { compileTemplate, renderTemplate, templateData, type TemplateVersion } from '../../src/core/render.js';
 import { SendRequestSchema, type SendRequest } from '../../src/core/send-request.js';
 import { parseXmlData } from '../../src/core/xml-data.js';
@@ -190,11 +190,12 @@ describe('compileTemplate', () => {
     assert.equal(c.html, undefined);
   });
 
-  it('refuses a broken subject with code 3, naming the part', () => {
+  it('refuses a broken subject with code 3, naming the part (not messageType: the type exists)', () => {
     const e = compileError({ subject: 'Tárgy {{#if x}}', textBody: null, htmlBody: null });
+    assert.ok(e instanceof TemplateError && !(e instanceof UnknownTemplate));
     assert.equal(e.status, 3);
     assert.equal(e.issues[0]!.code, 3);
-    assert.equal(e.issues[0]!.field, 'messageType');
+    assert.equal(e.issues[0]!.field, 'subject');
     assert.match(e.issues[0]!.text, /^template subject does not compile: /);
   });
 

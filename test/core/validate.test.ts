@@ -458,24 +458,24 @@ describe('validateSendRequest: attachments (code 5)', () => {
 
   it('refuses one attachment over the count limit', () => {
     const e = attachmentRefusal(email({ attachments: [att(), att(), att(), att()] }));
-    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments', text: 'at most 3 attachments are allowed, got 4' }]);
+    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments', text: 'at most 3 attachments are allowed, got 4', limit: 3 }]);
   });
 
   it('the count limit comes from the limits given (0 = no attachments at all)', () => {
     const e = attachmentRefusal(email({ attachments: [att()] }), { maxAttachments: 0, maxAttachmentBytes: 16 });
-    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments', text: 'at most 0 attachments are allowed, got 1' }]);
+    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments', text: 'at most 0 attachments are allowed, got 1', limit: 0 }]);
   });
 
   it('accepts an attachment exactly at the size limit and refuses one byte more', () => {
     const r = validateSendRequest(email({ attachments: [att({ content: b64('x'.repeat(16)) })] }), 'EMAIL', LIMITS);
     assert.equal((r.attachments[0]!.content as Buffer).length, 16);
     const e = attachmentRefusal(email({ attachments: [att(), att({ fileName: 'big.bin', content: b64('x'.repeat(17)) })] }));
-    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments[1].content', text: 'attachments[1] (big.bin) is 17 bytes, over the limit of 16' }]);
+    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments[1].content', text: 'attachments[1] (big.bin) is 17 bytes, over the limit of 16', limit: 16 }]);
   });
 
   it('the size limit applies to bytes already read (multipart) too', () => {
     const e = attachmentRefusal(email({ attachments: [{ fileName: 'm.bin', content: Buffer.alloc(17) }] }));
-    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments[0].content', text: 'attachments[0] (m.bin) is 17 bytes, over the limit of 16' }]);
+    assert.deepEqual(e.issues, [{ code: 5, field: 'attachments[0].content', text: 'attachments[0] (m.bin) is 17 bytes, over the limit of 16', limit: 16 }]);
   });
 
   for (const bad of ['!!!notbase64!!!', 'QUJD=', 'QQ==QQ==', 'data:application/pdf;base64,QUJD']) {
@@ -579,7 +579,7 @@ describe('validateSendRequest: every violation at once', () => {
     assert.equal(e.status, 1);
     assert.deepEqual(e.issues, [
       { code: 1, field: 'recipientName', text: 'recipientName is required for every channel' },
-      { code: 5, field: 'attachments[0].content', text: 'attachments[0] (a.txt) is 17 bytes, over the limit of 16' },
+      { code: 5, field: 'attachments[0].content', text: 'attachments[0] (a.txt) is 17 bytes, over the limit of 16', limit: 16 },
     ]);
   });
 
@@ -588,7 +588,7 @@ describe('validateSendRequest: every violation at once', () => {
     assert.equal(e.status, 1);
     assert.deepEqual(e.issues, [
       { code: 1, field: 'requestId', text: 'requestId must be at most 150 characters' },
-      { code: 5, field: 'attachments', text: 'at most 3 attachments are allowed, got 4' },
+      { code: 5, field: 'attachments', text: 'at most 3 attachments are allowed, got 4', limit: 3 },
       { code: 5, field: 'attachments[1].content', text: 'attachments[1].content is not valid base64' },
     ]);
   });

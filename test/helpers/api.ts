@@ -23,3 +23,11 @@ export async function api(
   }
   return { status: res.status, body, headers: res.headers };
 }
+
+/**
+ * The issues of an RFC 9457 problem (every API but send) as SPEC §7 lists them: code, the name of the field,
+ * header, parameter or part each points at, text.
+ */
+export function problemMessages(problem: any): { code: number; field?: string; text: string }[] {
+  return (problem?.issues ?? []).map((i: any) => ({ code: i.code, field: i.source && (Object.values(i.source)[0] as string), text: i.text }));
+}

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { loadConfig } from '../../src/config.js';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { eventually, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
@@ -27,7 +27,7 @@ describe('client management (admin API)', function () {
     const basic = await api(gw.url, CLIENTS, { headers: { authorization: `Basic ${TOKEN}` } });
     assert.deepEqual([none.status, wrong.status, basic.status], [401, 401, 401]);
     assert.match(wrong.headers.get('www-authenticate')!, /^Bearer/);
-    assert.equal(wrong.body.meta.responseStatus.code, 2);
+    assert.equal(wrong.body.code, 2);
     assert.equal((await gw.db.knex('clients').count('* as n').first())!.n, 1);
   });
 
@@ -82,7 +82,7 @@ describe('client management (admin API)', function () {
     const soap = await sendAs(gw.url, key);
     assert.equal(soap.code, 2);
     const status = await api(gw.url, '/hammy/json/send/v2/messages', { key });
-    assert.deepEqual([status.status, status.body.meta.responseStatus.code], [401, 2]);
+    assert.deepEqual([status.status, status.body.code], [401, 2]);
     const templates = await api(gw.url, '/hammy/json/send/v2/templates', { key });
     assert.equal(templates.status, 401);
     await api(gw.url, `${CLIENTS}/${made.id}`, { headers: admin, method: 'PATCH', body: doc({ enabled: true }) });
@@ -116,11 +116,11 @@ describe('client management (admin API)', function () {
       body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtRequired: true, jwtAlgorithms: ['RS256', 'HS256'], jwtSecret: 'short' }),
     });
     assert.equal(bad.status, 400);
-    assert.deepEqual(bad.body.meta.responseStatus.messages.map((m: any) => m.field), ['jwtSecret']);
+    assert.deepEqual(problemMessages(bad.body).map((m: any) => m.field), ['jwtSecret']);
     const noKey = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtRequired: true, jwtAlgorithms: ['RS256', 'HS256'] }) });
-    assert.deepEqual(noKey.body.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['jwtPublicKey', 'jwtSecret']);
+    assert.deepEqual(problemMessages(noKey.body).map((m: any) => m.field).sort(), ['jwtPublicKey', 'jwtSecret']);
     const notPem = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'J', defaultFromAddress: 'j@example.com', jwtAlgorithms: ['RS256'], jwtPublicKey: 'hello' }) });
-    assert.equal(notPem.body.meta.responseStatus.messages[0].field, 'jwtPublicKey');
+    assert.equal(problemMessages(notPem.body)[0].field, 'jwtPublicKey');
     const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     const good = await api(gw.url, CLIENTS, {
       headers: admin,
@@ -129,9 +129,9 @@ describe('client management (admin API)', function () {
     assert.equal(good.status, 201, JSON.stringify(good.body));
     assert.deepEqual(good.body.data.attributes.jwtAlgorithms, ['RS256']);
     const unknownField = await api(gw.url, `${CLIENTS}/${good.body.data.id}`, { headers: admin, method: 'PATCH', body: doc({ hashKey: 'mine' }) });
-    assert.equal(unknownField.body.errors[0].source.pointer, '/data/attributes/hashKey');
+    assert.deepEqual(unknownField.body.issues[0].source, { field: 'hashKey' });
     const missing = await api(gw.url, CLIENTS, { headers: admin, body: doc({}) });
-    assert.deepEqual(missing.body.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['defaultFromAddress', 'name']);
+    assert.deepEqual(problemMessages(missing.body).map((m: any) => m.field).sort(), ['defaultFromAddress', 'name']);
   });
 
   it('an unknown client id is 404', async () => {

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DEMO_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { JSONAPI, postJson, postJsonApi, SEND } from '../helpers/rest.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
@@ -236,8 +236,8 @@ describe('bounded bodies: memory budget, keys before bodies, JSON shape', functi
     it('the template API (management JSON bodies) too', async () => {
       const r = await api(gw.url, '/hammy/json/send/v2/templates/TEST.MAIL/preview', { key: DEMO_KEY, contentType: 'application/json', body: manyKeys(100_001) });
       assert.equal(r.status, 400);
-      assert.equal(r.body.meta.responseStatus.code, 1);
-      assert.equal(r.body.meta.responseStatus.messages[0].field, '/');
+      assert.equal(r.body.code, 1);
+      assert.equal(problemMessages(r.body)[0].field, '/');
     });
 
     it('AMQP JSON bodies too (code 1 naming the body)', async () => {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { DEMO_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
@@ -51,10 +51,9 @@ describe('bounds: rendering and XML parsing', function () {
       }
       const p = await pending;
       assert.equal(p.status, 400, JSON.stringify(p.body).slice(0, 500));
-      const m = p.body.meta.responseStatus;
-      assert.equal(m.code, 3);
-      assert.equal(m.messages[0].field, 'xmlData');
-      assert.equal(m.messages[0].text, `template NEST.EACH v${version} (text) is over the render bound (time: it took longer than 100 ms)`);
+      assert.equal(p.body.code, 3);
+      assert.equal(problemMessages(p.body)[0]!.field, 'xmlData');
+      assert.equal(problemMessages(p.body)[0]!.text, `template NEST.EACH v${version} (text) is over the render bound (time: it took longer than 100 ms)`);
       assert.ok(health.length >= 1 && health.every((s) => s === 200), String(health));
     });
 
@@ -62,8 +61,8 @@ describe('bounds: rendering and XML parsing', function () {
       await addTemplate('MANY.X', { textBody: '{{DATA.x}}\n'.repeat(1000), htmlBody: '<p>{{DATA.x}}</p>'.repeat(1000) });
       const p = await preview('MANY.X', `<DATA><x>${'y&amp;'.repeat(20_000)}</x></DATA>`);
       assert.equal(p.status, 400);
-      assert.equal(p.body.meta.responseStatus.code, 3);
-      assert.match(p.body.meta.responseStatus.messages[0].text, /^template MANY\.X v1 \(text\) is over the render bound \(output size: it makes more than 4194304 bytes of text\)$/);
+      assert.equal(p.body.code, 3);
+      assert.match(problemMessages(p.body)[0].text, /^template MANY\.X v1 \(text\) is over the render bound \(output size: it makes more than 4194304 bytes of text\)$/);
     });
 
     it('a normal template with a 1,000-row each still renders whole', async () => {
@@ -78,10 +77,10 @@ describe('bounds: rendering and XML parsing', function () {
     it('a huge template source, or one with too many expressions, is code 1 naming the field', async () => {
       const huge = await api(gw.url, T, { key: DEMO_KEY, body: doc({ messageType: 'HUGE', subject: 's', textBody: 'x'.repeat(300 * 1024) }) });
       assert.equal(huge.status, 400);
-      assert.deepEqual(huge.body.meta.responseStatus.messages.map((m: any) => [m.code, m.field, m.text]), [[1, 'textBody', 'textBody must be at most 262144 bytes']]);
+      assert.deepEqual(problemMessages(huge.body).map((m: any) => [m.code, m.field, m.text]), [[1, 'textBody', 'textBody must be at most 262144 bytes']]);
       const many = await api(gw.url, T, { key: DEMO_KEY, body: doc({ messageType: 'HUGE', subject: 's', htmlBody: '{{x}}'.repeat(1001) }) });
       assert.equal(many.status, 400);
-      assert.deepEqual(many.body.meta.responseStatus.messages.map((m: any) => [m.code, m.field]), [[1, 'htmlBody']]);
+      assert.deepEqual(problemMessages(many.body).map((m: any) => [m.code, m.field]), [[1, 'htmlBody']]);
     });
   });
 

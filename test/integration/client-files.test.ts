@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
 import { eventually, fixtureBytes, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { postJson } from '../helpers/rest.js';
@@ -111,13 +111,13 @@ describe('per-client file folders (SOURCE_DIR and ARCHIVE_DIR)', function () {
 
   describe('the filesFolder setting (admin API)', () => {
     const patch = (id: string, attrs: Record<string, unknown>) => api(gw.url, `${CLIENTS}/${id}`, { headers: admin, method: 'PATCH', body: doc(attrs) });
-    const fieldsOf = (r: { body: any }) => r.body.meta.responseStatus.messages.map((m: any) => m.field);
+    const fieldsOf = (r: { body: any }) => problemMessages(r.body).map((m: any) => m.field);
 
     it('refuses anything but one safe path segment, naming filesFolder', async () => {
       for (const bad of ['', '.', '..', 'a/b', '../x', 'a\\b', 'x'.repeat(65), 'ügyfél', 'a b', 7]) {
         const r = await patch(b.id, { filesFolder: bad });
         assert.equal(r.status, 400, `${JSON.stringify(bad)}: ${JSON.stringify(r.body)}`);
-        assert.equal(r.body.meta.responseStatus.code, 1);
+        assert.equal(r.body.code, 1);
         assert.deepEqual(fieldsOf(r), ['filesFolder']);
       }
     });
@@ -126,13 +126,13 @@ describe('per-client file folders (SOURCE_DIR and ARCHIVE_DIR)', function () {
       const taken = await patch(b.id, { filesFolder: 'alpha' });
       assert.equal(taken.status, 400);
       assert.deepEqual(fieldsOf(taken), ['filesFolder']);
-      assert.match(taken.body.meta.responseStatus.messages[0].text, /already another client's folder/);
+      assert.match(problemMessages(taken.body)[0].text, /already another client's folder/);
       const demoTaken = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'C', defaultFromAddress: 'c@example.com', filesFolder: 'demo' }) });
       assert.equal(demoTaken.status, 400, 'on create too');
       assert.deepEqual(fieldsOf(demoTaken), ['filesFolder']);
       const others = await patch(a.id, { filesFolder: `client-${b.id}` });
       assert.equal(others.status, 400);
-      assert.match(others.body.meta.responseStatus.messages[0].text, /reserved/);
+      assert.match(problemMessages(others.body)[0].text, /reserved/);
       const unborn = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'D', defaultFromAddress: 'd@example.com', filesFolder: 'client-999' }) });
       assert.equal(unborn.status, 400, 'a future client default is reserved too');
       const own = await patch(b.id, { filesFolder: `client-${b.id}` });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { api } from '../helpers/api.js';
 import { DEMO_KEY, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { postJson, SEND } from '../helpers/rest.js';
+import { postJson, postJsonApi, SEND } from '../helpers/rest.js';
 
 const TOKEN = 'test-admin-token-query-9';
 const direct = { recipientName: 'Kulcs Kató', recipientEmailAddress: 'kulcs@example.com', mailSubject: 'Helló', mailBody: 'levél' };
@@ -26,8 +26,12 @@ describe('client key in the query string', function () {
     const r = await postJson(gw.url, direct, {}, `${SEND}?clientHashKey=${DEMO_KEY}`);
     assert.equal(r.status, 400, r.text);
     assert.equal(r.json.meta.responseStatus.code, 1);
-    assert.deepEqual(r.json.errors[0].source, { parameter: 'clientHashKey' });
-    assert.match(r.json.errors[0].title, /X-Client-Hash-Key header/);
+    // The send API answers in the caller's form (plain JSON here); JSON:API names the parameter as its source.
+    assert.equal(r.json.meta.responseStatus.messages[0].field, 'clientHashKey');
+    assert.match(r.json.meta.responseStatus.messages[0].text, /X-Client-Hash-Key header/);
+    const jsonApi = await postJsonApi(gw.url, { data: { type: 'sendRequest', attributes: direct } }, {}, `${SEND}?clientHashKey=${DEMO_KEY}`);
+    assert.equal(jsonApi.status, 400, jsonApi.text);
+    assert.deepEqual(jsonApi.json.errors[0].source, { parameter: 'clientHashKey' });
     assert.equal(await stored(gw), before);
     // Even beside the header: the key has been written into a URL all the same.
     const both = await postJson(gw.url, direct, { 'X-Client-Hash-Key': DEMO_KEY }, `${SEND}?clientHashKey=${DEMO_KEY}`);
@@ -40,7 +44,7 @@ describe('client key in the query string', function () {
     for (const p of ['/hammy/json/send/v2/messages/1', '/hammy/json/send/v2/messages', '/hammy/json/send/v2/templates']) {
       const r = await api(gw.url, `${p}?clientHashKey=${DEMO_KEY}`);
       assert.equal(r.status, 400, p);
-      assert.equal(r.body.errors[0].source.parameter, 'clientHashKey', p);
+      assert.equal(r.body.issues[0].source.parameter, 'clientHashKey', p);
     }
   });
 
@@ -48,7 +52,7 @@ describe('client key in the query string', function () {
     for (const name of ['access_token', 'token', 'adminToken', 'ADMIN_TOKEN', 'authorization']) {
       const r = await api(gw.url, `/hammy/admin/v1/clients?${name}=${TOKEN}`);
       assert.equal(r.status, 401, name);
-      assert.equal(r.body.meta.responseStatus.code, 2, name);
+      assert.equal(r.body.code, 2, name);
     }
     assert.equal((await api(gw.url, '/hammy/admin/v1/clients', { headers: { authorization: `Bearer ${TOKEN}` } })).status, 200);
   });

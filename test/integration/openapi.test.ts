@@ -207,7 +207,11 @@ describe('OpenAPI document: status, history, batch, template and admin operation
     const unsupported = await exchange('template 415', `${V2}/templates`, 'post', `${V2}/templates`, { ...k, body: 'x', type: 'text/plain' });
     assert.equal(unsupported.res.status, 415);
     const resp415 = at(`${at(`/paths/${esc(`${V2}/templates`)}/post`).pointer}/responses/415`);
-    assert.equal(validate(`${resp415.pointer}/content/${esc(JSONAPI)}/schema`, unsupported.res.json), undefined);
+    assert.equal(unsupported.res.headers.get('content-type'), 'application/problem+json');
+    assert.equal(validate(`${resp415.pointer}/content/${esc('application/problem+json')}/schema`, unsupported.res.json), undefined);
+    // Errors of these APIs are RFC 9457 problems, and the document refuses a JSON:API error document there.
+    const notFound = at(`${at(`/paths/${esc(`${V2}/messages/{messageId}`)}/get`).pointer}/responses/404`).pointer;
+    assert.ok(validate(`${notFound}/content/${esc('application/problem+json')}/schema`, { errors: [{ status: '404', code: '6', title: 'message 1 not found' }] }));
     // The document is strict enough to refuse an answer of another shape.
     const message = at(`${at(`/paths/${esc(`${V2}/messages/{messageId}`)}/get`).pointer}/responses/200`).pointer;
     assert.ok(validate(`${message}/content/${esc(JSONAPI)}/schema`, { data: { type: 'messages', id: '1', attributes: { status: 'LOST' } } }));

@@ -11,6 +11,16 @@ const TOKEN = 'portal-admin-token-5a1c';
 const CLIENTS = '/hammy/admin/v1/clients';
 const pdf = fixtureBytes('files', 'minta.pdf');
 
+/** Every miss of the portal API is this one problem (RFC 9457): nothing tells which part was wrong. */
+const PORTAL_MISS = {
+  type: 'about:blank',
+  title: 'Not Found',
+  status: 404,
+  detail: 'no such message for this recipient',
+  code: 6,
+  issues: [{ code: 6, text: 'no such message for this recipient', source: { field: 'id' } }],
+};
+
 describe('portal remote-content API: keys, scope and ids', function () {
   this.timeout(60000);
   let gw: TestGateway;
@@ -84,7 +94,7 @@ describe('portal remote-content API: keys, scope and ids', function () {
 
   it("another client's key gets the same 404 as a missing message; two clients with one partnerRef never see each other's messages", async () => {
     const [a, b] = clients;
-    const notFound = { title: 'Not found', status: 404 };
+    const notFound = PORTAL_MISS;
     for (const p of [`/messages/${messages[1]!.remoteId}/precondition`, `/messages/${messages[1]!.remoteId}`, `/messages/${messages[1]!.remoteId}/attachments/0`]) {
       const res = await portal(p, { key: a!.portalKey, recipient: 'SAME-REF' });
       assert.equal(res.status, 404, p);
@@ -118,7 +128,8 @@ describe('portal remote-content API: keys, scope and ids', function () {
     for (const [p, recipient] of misses) {
       const res = await portal(p, { key: a!.portalKey, recipient });
       assert.equal(res.status, 404, `${p} as ${recipient}`);
-      assert.deepEqual(await res.json(), { title: 'Not found', status: 404 }, p);
+      assert.equal(res.headers.get('content-type'), 'application/problem+json');
+      assert.deepEqual(await res.json(), PORTAL_MISS, p);
     }
     assert.equal(await reads(noAttachments.messageId), 0);
   });
@@ -195,13 +206,13 @@ describe('portal remote-content API: keys, scope and ids', function () {
     for (const [method, path] of [['POST', `${CLIENTS}/999999/portal-keys`], ['GET', `${CLIENTS}/999999/portal-keys`], ['DELETE', `${CLIENTS}/${a!.id}/portal-keys/999999`], ['DELETE', `${CLIENTS}/${a!.id}/portal-keys/x`], ['DELETE', `${CLIENTS}/${a!.id}/portal-keys/${b!.portalKeyId}`]] as const) {
       const r = await admin(path, { method });
       assert.equal(r.status, 404, `${method} ${path}`);
-      assert.equal(r.body.errors[0].code, '6');
+      assert.equal(r.body.code, 6);
     }
     assert.equal((await portal(`/messages/${messages[1]!.remoteId}/precondition`, { key: b!.portalKey, recipient: 'SAME-REF' })).status, 200, "another client's DELETE left B's key alone");
     for (const method of ['POST', 'GET']) {
       const r = await api(gw.url, `${CLIENTS}/${a!.id}/portal-keys`, { method, headers: { authorization: 'Bearer wrong-token-0000000' } });
       assert.equal(r.status, 401, method);
-      assert.equal(r.body.errors[0].code, '2');
+      assert.equal(r.body.code, 2);
     }
     assert.equal((await api(gw.url, `${CLIENTS}/${a!.id}/portal-keys/${a!.portalKeyId}`, { method: 'DELETE' })).status, 401);
     assert.equal((await portal(`/messages/${messages[0]!.remoteId}/precondition`, { key: a!.portalKey, recipient: 'SAME-REF' })).status, 200, 'an unauthorised DELETE revoked nothing');

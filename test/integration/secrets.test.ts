@@ -8,7 +8,7 @@ import { SignJWT } from 'jose';
 import type { Knex } from 'knex';
 import { migrations } from '../../migrations/index.js';
 import { migrate, openDb, type Db } from '../../src/store/db.js';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { DEMO_KEY, PG_URL, startTestGateway, tempDir, TEST_SECRETS_KEY, type TestGateway } from '../helpers/gateway.js';
 import { postJson } from '../helpers/rest.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -122,8 +122,8 @@ describe('secrets at rest', function () {
       const before = await gw.db.knex('clients').count('* as n').first();
       const r = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'HS', defaultFromAddress: 'hs@example.com', jwtAlgorithms: ['HS256'], jwtSecret: SECRET }) });
       assert.equal(r.status, 400, JSON.stringify(r.body));
-      assert.equal(r.body.meta.responseStatus.code, 1);
-      const m = r.body.meta.responseStatus.messages;
+      assert.equal(r.body.code, 1);
+      const m = problemMessages(r.body);
       assert.deepEqual(m.map((x: any) => x.field), ['jwtSecret']);
       assert.match(m[0].text, /SECRETS_KEY must be set/);
       assert.match(m[0].text, /jwtPublicKey/);
@@ -133,7 +133,7 @@ describe('secrets at rest', function () {
       assert.equal(plain.status, 201);
       const patched = await api(gw.url, `${CLIENTS}/${plain.body.data.id}`, { headers: admin, method: 'PATCH', body: doc({ jwtAlgorithms: ['HS256'], jwtSecret: SECRET }) });
       assert.equal(patched.status, 400);
-      assert.deepEqual(patched.body.meta.responseStatus.messages.map((x: any) => x.field), ['jwtSecret']);
+      assert.deepEqual(problemMessages(patched.body).map((x: any) => x.field), ['jwtSecret']);
       assert.equal((await gw.db.knex('clients').where({ id: plain.body.data.id }).first()).jwt_secret, null);
     });
   });

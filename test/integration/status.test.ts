@@ -2,7 +2,7 @@
 import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
 import { SignJWT } from 'jose';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { DEMO_KEY, sealedSecret, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
@@ -75,7 +75,7 @@ describe('status, batch and history APIs', function () {
       const missing = await api(gw.url, `${V2}/messages/987654321`, { key: OTHER });
       assert.equal(other.status, 404);
       assert.equal(missing.status, 404);
-      assert.equal(other.body.meta.responseStatus.code, 6);
+      assert.equal(other.body.code, 6);
       assert.equal(JSON.stringify(other.body).replaceAll(`message ${id} `, 'message N '), JSON.stringify(missing.body).replaceAll('message 987654321 ', 'message N '));
       assert.equal((await api(gw.url, `${V2}/messages/abc`, { key: DEMO_KEY })).status, 404);
     });
@@ -83,15 +83,15 @@ describe('status, batch and history APIs', function () {
     it('the key in the query is refused (400 naming clientHashKey); none is 400, an unknown or disabled client 401 (code 2)', async () => {
       const id = await send();
       const inQuery = await api(gw.url, `${V2}/messages/${id}?clientHashKey=${DEMO_KEY}`);
-      assert.deepEqual([inQuery.status, inQuery.body.errors[0].source], [400, { parameter: 'clientHashKey' }]);
+      assert.deepEqual([inQuery.status, inQuery.body.issues[0].source], [400, { parameter: 'clientHashKey' }]);
       const none = await api(gw.url, `${V2}/messages/${id}`);
       assert.equal(none.status, 400);
-      assert.equal(none.body.meta.responseStatus.messages[0].field, 'clientHashKey');
+      assert.equal(problemMessages(none.body)[0].field, 'clientHashKey');
       const unknown = await api(gw.url, `${V2}/messages/${id}`, { key: 'nobody-at-all' });
-      assert.deepEqual([unknown.status, unknown.body.meta.responseStatus.code], [401, 2]);
+      assert.deepEqual([unknown.status, unknown.body.code], [401, 2]);
       await gw.db.knex('clients').insert({ key_hash: keyHash('disabled-key-0001'), name: 'Off', default_from_address: 'off@example.com', enabled: false });
       const off = await api(gw.url, `${V2}/messages/${id}`, { key: 'disabled-key-0001' });
-      assert.deepEqual([off.status, off.body.meta.responseStatus.code], [401, 2]);
+      assert.deepEqual([off.status, off.body.code], [401, 2]);
     });
 
     it('a client that requires a JWT needs a valid one here too, as on the send API', async () => {
@@ -99,7 +99,7 @@ describe('status, batch and history APIs', function () {
       await gw.db.knex('clients').insert({ key_hash: keyHash('jwt-key-0001'), name: 'JWT', default_from_address: 'jwt@example.com', jwt_required: true, jwt_algorithms: 'HS256', jwt_secret: sealedSecret(secret) });
       const token = await new SignJWT({}).setProtectedHeader({ alg: 'HS256' }).setExpirationTime('5m').sign(new TextEncoder().encode(secret));
       const without = await api(gw.url, `${V2}/messages`, { key: 'jwt-key-0001' });
-      assert.deepEqual([without.status, without.body.meta.responseStatus.code], [401, 2]);
+      assert.deepEqual([without.status, without.body.code], [401, 2]);
       const forged = await api(gw.url, `${V2}/messages`, { key: 'jwt-key-0001', headers: { authorization: `JWT ${token.slice(0, -2)}xx` } });
       assert.equal(forged.status, 401);
       const ok = await api(gw.url, `${V2}/messages`, { key: 'jwt-key-0001', headers: { authorization: `Bearer ${token}` } });
@@ -144,7 +144,7 @@ describe('status, batch and history APIs', function () {
       const other = await api(gw.url, `${V2}/batches/B-private`, { key: OTHER });
       const none = await api(gw.url, `${V2}/batches/B-none`, { key: DEMO_KEY });
       assert.deepEqual([other.status, none.status], [404, 404]);
-      assert.equal(other.body.meta.responseStatus.code, 6);
+      assert.equal(other.body.code, 6);
     });
   });
 
@@ -186,12 +186,12 @@ describe('status, batch and history APIs', function () {
     it('every bad parameter is named at once, with source.parameter', async () => {
       const r = await api(gw.url, `${V2}/messages?page[size]=0&page[after]=bm9wZQ&status=LOST&from=yesterday&to=2026-13-45`, { key: DEMO_KEY });
       assert.equal(r.status, 400);
-      assert.equal(r.body.meta.responseStatus.code, 1);
-      assert.deepEqual(r.body.errors.map((e: any) => e.source.parameter).sort(), ['from', 'page[after]', 'page[size]', 'status', 'to']);
+      assert.equal(r.body.code, 1);
+      assert.deepEqual(r.body.issues.map((e: any) => e.source.parameter).sort(), ['from', 'page[after]', 'page[size]', 'status', 'to']);
       const twice = await api(gw.url, `${V2}/messages?partnerRef=a&partnerRef=b`, { key: DEMO_KEY });
-      assert.equal(twice.body.errors[0].source.parameter, 'partnerRef');
+      assert.equal(twice.body.issues[0].source.parameter, 'partnerRef');
       const big = await api(gw.url, `${V2}/messages?page[size]=501`, { key: DEMO_KEY });
-      assert.match(big.body.errors[0].title, /1 to 500/);
+      assert.match(big.body.issues[0].text, /1 to 500/);
     });
 
     it("a client's history holds only its own messages", async () => {

@@ -1,7 +1,7 @@
 // Template management API: list, read, add a version (compiled first), switch versions, preview as a send renders; per client.
 import { keyHash } from '../../src/core/secrets.js';
 import assert from 'node:assert/strict';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { DEMO_KEY, fixture, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
 
@@ -44,7 +44,7 @@ describe('template management API', function () {
     assert.equal(r.body.data.attributes.textBody, fixture('demo', 'templates', 'TEST.MAIL', '1', 'text.hbs'));
     const other = await api(gw.url, `${T}/TEST.MAIL/versions/1`, { key: OTHER });
     const none = await api(gw.url, `${T}/TEST.MAIL/versions/99`, { key: DEMO_KEY });
-    assert.deepEqual([other.status, none.status, other.body.meta.responseStatus.code], [404, 404, 6]);
+    assert.deepEqual([other.status, none.status, other.body.code], [404, 404, 6]);
     assert.equal((await api(gw.url, `${T}/TEST.MAIL/versions/x`, { key: DEMO_KEY })).status, 404);
   });
 
@@ -75,21 +75,21 @@ describe('template management API', function () {
       body: doc({ messageType: 'BROKEN', subject: 'ok {{a}}', textBody: 'line one\nline two {{#if DATA.x}}\nno end', htmlBody: '<p>{{oops}</p>' }),
     });
     assert.equal(r.status, 400);
-    assert.equal(r.body.meta.responseStatus.code, 3);
-    const byField = Object.fromEntries(r.body.meta.responseStatus.messages.map((m: any) => [m.field, m.text]));
+    assert.equal(r.body.code, 3);
+    const byField = Object.fromEntries(problemMessages(r.body).map((m: any) => [m.field, m.text]));
     assert.deepEqual(Object.keys(byField).sort(), ['htmlBody', 'textBody']);
     assert.match(byField.textBody, /does not compile: .*line \d+/s);
     assert.match(byField.htmlBody, /Parse error on line 1/);
-    assert.equal(r.body.errors[0].source.pointer, '/data/attributes/textBody');
+    assert.deepEqual(r.body.issues[0].source, { field: 'textBody' });
     assert.equal(await count(), n);
   });
 
   it('missing and wrong fields are named (code 1)', async () => {
     const r = await api(gw.url, T, { key: DEMO_KEY, body: doc({ messageType: 'has space', defaultChannel: 'FAX', active: 'yes' }) });
     assert.equal(r.status, 400);
-    assert.deepEqual(r.body.meta.responseStatus.messages.map((m: any) => m.field).sort(), ['active', 'defaultChannel', 'messageType', 'subject', 'textBody']);
+    assert.deepEqual(problemMessages(r.body).map((m: any) => m.field).sort(), ['active', 'defaultChannel', 'messageType', 'subject', 'textBody']);
     const wrongType = await api(gw.url, T, { key: DEMO_KEY, body: doc({ messageType: 'X', subject: 's', textBody: 't' }, 'clients') });
-    assert.equal(wrongType.body.errors[0].source.pointer, '/data/type');
+    assert.deepEqual(wrongType.body.issues[0].source, { field: '/data/type' });
     const text = await api(gw.url, T, { key: DEMO_KEY, body: 'subject=x', contentType: 'text/plain' });
     assert.equal(text.status, 415);
   });
@@ -124,7 +124,7 @@ describe('template management API', function () {
   it('a stored version cannot be edited, and another client cannot switch it', async () => {
     const edit = await api(gw.url, `${T}/TEST.MAIL/versions/1`, { key: DEMO_KEY, method: 'PATCH', body: doc({ subject: 'changed', active: true }) });
     assert.equal(edit.status, 400);
-    assert.match(edit.body.errors[0].title, /immutable/);
+    assert.match(edit.body.issues[0].text, /immutable/);
     const other = await api(gw.url, `${T}/TEST.MAIL/versions/2`, { key: OTHER, method: 'PATCH', body: doc({ active: false }) });
     assert.equal(other.status, 404);
     assert.equal((await gw.db.knex('templates').where({ message_type: 'TEST.MAIL', version: 2, client_id: 1 }).first()).active, true);
@@ -162,15 +162,15 @@ describe('template management API', function () {
     it('a variable the data lacks is code 3 naming it; bad xmlData is code 1', async () => {
       const p = await api(gw.url, `${T}/TEST.MAIL/versions/1/preview`, { key: DEMO_KEY, contentType: 'application/json', body: { recipientName: 'X', xmlData: '<DATA><clientID>1</clientID></DATA>' } });
       assert.equal(p.status, 400);
-      assert.equal(p.body.meta.responseStatus.code, 3);
-      assert.match(p.body.errors[0].title, /DATA\.contractNumber/);
+      assert.equal(p.body.code, 3);
+      assert.match(p.body.issues[0].text, /DATA\.contractNumber/);
       const bad = await api(gw.url, `${T}/TEST.MAIL/versions/1/preview`, { key: DEMO_KEY, contentType: 'application/json', body: { recipientName: 'X', xmlData: '<DATA>' } });
-      assert.deepEqual([bad.status, bad.body.meta.responseStatus.messages[0].field], [400, 'xmlData']);
+      assert.deepEqual([bad.status, problemMessages(bad.body)[0].field], [400, 'xmlData']);
     });
 
     it("another client cannot preview this client's template (404, as an unknown messageType)", async () => {
       const p = await api(gw.url, `${T}/351.DI/versions/1/preview`, { key: OTHER, contentType: 'application/json', body: { recipientName: 'X' } });
-      assert.deepEqual([p.status, p.body.meta.responseStatus.code], [404, 3]);
+      assert.deepEqual([p.status, p.body.code], [404, 3]);
     });
   });
 });

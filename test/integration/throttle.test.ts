@@ -2,7 +2,7 @@
 // SOAP and AMQP code 7 in their normal answer; a client without a limit is never throttled.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { api } from '../helpers/api.js';
+import { api, problemMessages } from '../helpers/api.js';
 import { AMQP_URL, Producer } from '../helpers/amqp.js';
 import { DEMO_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postJson, postJsonApi, RESEND } from '../helpers/rest.js';
@@ -49,7 +49,7 @@ describe('per-client rate limit', function () {
     assert.equal((await api(gw.url, `${CLIENTS}/${plain.id}`, { headers: admin })).body.data.attributes.rateLimitPerSecond, 50);
     const bad = await api(gw.url, `${CLIENTS}/${plain.id}`, { method: 'PATCH', headers: admin, body: { data: { type: 'clients', attributes: { rateLimitPerSecond: 0 } } } });
     assert.equal(bad.status, 400);
-    assert.equal(bad.body.meta.responseStatus.messages[0].field, 'rateLimitPerSecond');
+    assert.equal(problemMessages(bad.body)[0]!.field, 'rateLimitPerSecond');
     const cleared = await api(gw.url, `${CLIENTS}/${plain.id}`, { method: 'PATCH', headers: admin, body: { data: { type: 'clients', attributes: { rateLimitPerSecond: null } } } });
     assert.equal(cleared.body.data.attributes.rateLimitPerSecond, null);
   });

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { readRequest, METHODS, type BodyForm } from '../../src/adapters/amqp/bodies.js';
-import { sendInputFromJson, sendInputsFromJsonApi } from '../../src/adapters/forms/json.js';
+import { readJsonApi } from '../../src/adapters/forms/jsonapi.js';
+import { inputFromPlainJson } from '../../src/adapters/forms/plain-json.js';
 import { checkEnvelope } from '../../src/adapters/soap/envelope.js';
 import { SendError } from '../../src/core/errors.js';
 import { validateSendRequest } from '../../src/core/validate.js';
@@ -48,9 +49,9 @@ describe('reliability: fuzzing', function () {
   it('JSON and JSON:API forms: any JSON value', () => {
     fc.assert(fc.property(fc.anything({ maxDepth: 5 }), (v) => {
       count();
-      onlySendErrors(() => sendInputFromJson(v));
-      onlySendErrors(() => sendInputsFromJsonApi(v));
-      onlySendErrors(() => sendInputsFromJsonApi({ data: v, included: v }));
+      onlySendErrors(() => inputFromPlainJson(v));
+      onlySendErrors(() => readJsonApi(v, 'send'));
+      onlySendErrors(() => readJsonApi({ data: v, included: v }, 'resend'));
     }), { numRuns: 2000, seed: SEED });
   });
 

@@ -4,10 +4,9 @@ import * as amqp from 'amqplib';
 import type { ConfirmChannel, ConsumeMessage, Options } from 'amqplib';
 import type { Logger } from 'pino';
 import { lazyChild } from '../../log.js';
-import { AuthError, SendError, ServerBusy, toSendError, ValidationError } from '../../core/errors.js';
+import { AuthError, headerIssue, SendError, ServerBusy, toSendError, ValidationError } from '../../core/errors.js';
 import type { BodyMemory, MemoryLease } from '../../core/memory-budget.js';
-import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
-import type { Answer } from '../forms/json.js';
+import { acceptRequests, type Answer, type Caller, type KeyBase, type Operation } from '../../core/requests.js';
 import { answerBody, CONTENT_TYPES, decodeBody, formOf, METHODS, readRequest, type BodyForm, type Method, type ParsedRequest } from './bodies.js';
 
 export type AmqpOptions = {
@@ -24,9 +23,8 @@ export type AmqpOptions = {
   /** Whether a key in the X-Client-Hash-Key header names an enabled client (checked before the body is inflated). */
   knownClient?: (hashKey: string) => Promise<boolean>;
   log: Logger;
-  send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
-  resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
-  httpStatusOf(e: SendError): number;
+  send: Operation;
+  resend: Operation;
 };
 
 export type AmqpState = 'connecting' | 'consuming' | 'reconnecting' | 'stopped';
@@ -86,36 +84,25 @@ export async function startAmqpIntake(o: AmqpOptions) {
     const fallback = { parsed: { batch: false, ids: [undefined] }, method: METHODS.includes(method) ? method : ('Send_V2_Send' as Method), form: form ?? 'json' };
     try {
       if (!METHODS.includes(method)) {
-        throw new ValidationError([{ code: 1, field: 'X-Method-Name', text: `X-Method-Name must be ${METHODS.join(' or ')}, got ${JSON.stringify(method)}` }]);
+        throw new ValidationError([headerIssue(1, 'X-Method-Name', `X-Method-Name must be ${METHODS.join(' or ')}, got ${JSON.stringify(method)}`)]);
       }
       if (!form) throw new ValidationError([{ code: 1, field: 'content_type', text: `content_type must be application/xml, application/json or application/vnd.api+json, got ${JSON.stringify(p.contentType ?? null)}` }]);
       const parsed = readRequest(method, form, await decodeInBudget(msg));
-      const run = method === 'Send_V2_Send' ? o.send : o.resend;
-      const key = deliveryKey(msg);
-      // Broker redelivery, or our own retry from a delay queue.
-      const redelivered = msg.fields.redelivered || header(p.headers, ATTEMPTS_HEADER) !== undefined;
-      const itemKey = (k: string, i: number) => (parsed.batch ? `${k}#${i}` : k);
-      const answers: Answer[] = [];
-      for (const [i, item] of parsed.items.entries()) {
-        const ctx: IntakeContext = {
-          intake: 'amqp',
-          correlationId: typeof p.correlationId === 'string' && p.correlationId ? p.correlationId : randomUUID(),
-          // message_id is the strict key (SPEC §6); without it the message itself is (deliveryKey). Either way a
-          // redelivered message finds what it stored, each item of a batch under its own key.
-          ...(p.messageId ? { idempotencyKey: itemKey(key, i) } : { delivery: { key: itemKey(key, i), redelivered } }),
-          origin: header(p.headers, 'X-Origin'),
-          issuer: header(p.headers, 'X-Issuer'),
-          authorization: header(p.headers, 'Authorization'),
-        };
-        const input = { ...item, clientHashKey: item.clientHashKey ?? header(p.headers, 'X-Client-Hash-Key'), userName: item.userName ?? header(p.headers, 'X-User-Name') };
-        try {
-          answers.push({ ok: true, answer: await run(input, ctx) });
-        } catch (e) {
-          const err = toSendError(e, ctx.correlationId);
-          if (err.status === 9) throw e;
-          answers.push({ ok: false, error: err });
-        }
-      }
+      const caller: Caller = {
+        intake: 'amqp',
+        correlationId: typeof p.correlationId === 'string' && p.correlationId ? p.correlationId : randomUUID(),
+        clientHashKey: header(p.headers, 'X-Client-Hash-Key'),
+        userName: header(p.headers, 'X-User-Name'),
+        origin: header(p.headers, 'X-Origin'),
+        issuer: header(p.headers, 'X-Issuer'),
+        authorization: header(p.headers, 'Authorization'),
+      };
+      // message_id is the strict key (SPEC §6); without it the message itself is (deliveryKey). Either way a
+      // redelivered message (the broker's, or our own retry from a delay queue) finds what it stored.
+      const key: KeyBase = p.messageId
+        ? { idempotencyKey: deliveryKey(msg) }
+        : { delivery: deliveryKey(msg), redelivered: msg.fields.redelivered || header(p.headers, ATTEMPTS_HEADER) !== undefined };
+      const answers = await acceptRequests(method === 'Send_V2_Send' ? o.send : o.resend, parsed, caller, key, { throwInternal: true });
       return { answers, parsed, method, form };
     } catch (e) {
       if (e instanceof SendError && e.status !== 9) return { ...fallback, answers: [{ ok: false, error: e }] };
@@ -185,13 +172,13 @@ export async function startAmqpIntake(o: AmqpOptions) {
         const err = toSendError(e, p.correlationId ?? 'amqp');
         const form = formOf(p.contentType) ?? 'json';
         const method = (header(p.headers, 'X-Method-Name') ?? 'Send_V2_Send') as Method;
-        if (canReply) await reply(ch, msg, answerBody(method, form, [{ ok: false, error: err }], { batch: false, ids: [undefined] }, o.httpStatusOf), form);
+        if (canReply) await reply(ch, msg, answerBody(method, form, [{ ok: false, error: err }], { batch: false, ids: [undefined] }), form);
         await deadLetter(ch, msg, `gave up after ${attempts} attempts: ${err.issues[0]?.text ?? 'internal error'}`);
         ch.ack(msg);
         return;
       }
       const { answers, parsed, method, form } = result;
-      if (canReply) await reply(ch, msg, answerBody(method, form, answers, parsed, o.httpStatusOf), form);
+      if (canReply) await reply(ch, msg, answerBody(method, form, answers, parsed), form);
       else if (answers.some((a) => !a.ok)) {
         const first = answers.find((a): a is Extract<Answer, { ok: false }> => !a.ok)!;
         await deadLetter(ch, msg, `refused (code ${first.error.status}) and no reply_to: ${first.error.issues.map((i) => i.text).join('; ')}`);

@@ -2,7 +2,7 @@
 import type { Issue } from '../../core/errors.js';
 import type { AttachmentContent, SendRequestInput } from '../../core/send-request.js';
 import { isObj } from '../forms/xml-request.js';
-import { partPointer } from './multipart.js';
+import { partIssue } from './multipart.js';
 
 export type Attached = { items: SendRequestInput[]; itemIssues: Issue[][]; requestIssues: Issue[] };
 
@@ -39,6 +39,6 @@ export function attachParts(items: SendRequestInput[], files: Map<string, Attach
   });
   const requestIssues: Issue[] = [...files.keys()]
     .filter((name) => !usedBy.has(name))
-    .map((name) => ({ code: 5, field: partPointer(name), text: `multipart part ${JSON.stringify(name)} is not named by any attachmentRef` }));
+    .map((name) => partIssue(5, name, `multipart part ${JSON.stringify(name)} is not named by any attachmentRef`));
   return { items: attached, itemIssues, requestIssues };
 }

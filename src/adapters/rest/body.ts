@@ -1,13 +1,14 @@
 // The body forms of SPEC §3 by Content-Type: JSON:API, plain JSON, or multipart whose `message` part holds one of them.
 import type { IncomingMessage } from 'node:http';
 import { parseJsonBody, readBodyText } from '../../api/body.js';
-import { UnsupportedMediaType } from '../../api/jsonapi.js';
-import { ValidationError } from '../../core/errors.js';
+import { headerIssue, ValidationError } from '../../core/errors.js';
+import { UnsupportedMediaType } from '../forms/http-status.js';
+import { JSONAPI } from '../forms/jsonapi.js';
 import type { BodyMemory, MemoryLease } from '../../core/memory-budget.js';
 import type { AttachmentContent } from '../../core/send-request.js';
-import { MESSAGE_PART, partPointer, readMultipart, type PartRoom, type RestLimits } from './multipart.js';
+import { MESSAGE_PART, partIssue, partPointer, readMultipart, type PartRoom, type RestLimits } from './multipart.js';
 
-export const JSONAPI = 'application/vnd.api+json';
+export { JSONAPI };
 export const JSON_TYPE = 'application/json';
 export type BodyForm = 'jsonapi' | 'json';
 export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
@@ -15,8 +16,6 @@ export const MULTIPART_TYPES = ['multipart/form-data', 'multipart/mixed'];
 /** What a request carries: the parsed document, its form, and the attachment parts by name (multipart only). */
 export type RestBody = { form: BodyForm; doc: unknown; files: Map<string, AttachmentContent>; multipart: boolean; lease?: MemoryLease };
 
-// SPEC §3: a body form the gateway does not take is 415; the class is shared with the management APIs.
-export { UnsupportedMediaType };
 
 const formOf = (type: string | undefined): BodyForm | undefined => (type === JSONAPI ? 'jsonapi' : type === JSON_TYPE ? 'json' : undefined);
 
@@ -45,14 +44,14 @@ export async function readRestBody(req: IncomingMessage, mediaType: string, limi
   }
   if (!MULTIPART_TYPES.includes(mediaType)) {
     const text = `Content-Type ${mediaType ? JSON.stringify(mediaType) : '(none)'} is not supported: send ${JSONAPI}, ${JSON_TYPE}, ${MULTIPART_TYPES.join(' or ')}`;
-    throw new UnsupportedMediaType({ code: 1, field: 'Content-Type', text });
+    throw new UnsupportedMediaType(headerIssue(1, 'Content-Type', text));
   }
   const parts = await readMultipart(req, req.headers['content-type']!, limits, room);
-  if (!parts.message) throw new ValidationError([{ code: 1, field: partPointer(MESSAGE_PART), text: `a multipart request needs a part named ${MESSAGE_PART} holding the send request` }]);
+  if (!parts.message) throw new ValidationError([partIssue(1, MESSAGE_PART, `a multipart request needs a part named ${MESSAGE_PART} holding the send request`)]);
   const { text, type } = parts.message;
   // A message part without its own JSON type (a plain form field) is told apart by JSON:API's top-level `data`.
   if (type !== undefined && type !== 'text/plain' && !formOf(type)) {
-    throw new UnsupportedMediaType({ code: 1, field: partPointer(MESSAGE_PART), text: `the message part must be ${JSONAPI} or ${JSON_TYPE}, not ${type}` });
+    throw new UnsupportedMediaType(partIssue(1, MESSAGE_PART, `the message part must be ${JSONAPI} or ${JSON_TYPE}, not ${type}`));
   }
   const doc = parseJson(text, partPointer(MESSAGE_PART));
   const messageForm = formOf(type) ?? sniff(doc);

@@ -4,7 +4,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import type { IncomingMessage } from 'node:http';
-import { AttachmentError, limitIssue, ServerBusy, ValidationError } from '../../core/errors.js';
+import { AttachmentError, ServerBusy, ValidationError, type Issue, type StatusCode } from '../../core/errors.js';
 import type { BodyMemory } from '../../core/memory-budget.js';
 import { SpooledFile, type AttachmentContent } from '../../core/send-request.js';
 
@@ -18,8 +18,16 @@ const HEAD_BYTES = 1024;
 
 /** A JSON pointer token (RFC 6901): parts are addressed as `/parts/<name>` in error sources. */
 export const partPointer = (name?: string) => (name === undefined ? '/parts' : `/parts/${name.replace(/~/g, '~0').replace(/\//g, '~1')}`);
+/** An issue about a multipart part: named by its pointer in SPEC §7 answers, its source the part. */
+export const partIssue = (code: StatusCode, name: string | undefined, text: string, limit?: number): Issue => ({
+  code,
+  field: partPointer(name),
+  text,
+  ...(name === undefined ? {} : { source: { part: name } }),
+  ...(limit === undefined ? {} : { limit }),
+});
 
-const tooLarge = (field: string, text: string) => new AttachmentError([limitIssue({ code: 5, field, text })], true);
+const tooLarge = (name: string | undefined, text: string, limit: number) => new AttachmentError([name === undefined ? { code: 5, field: '/', text, limit } : partIssue(5, name, text, limit)]);
 const unreadable = (text: string, field = '/parts') => new ValidationError([{ code: 1, field, text }]);
 
 /**
@@ -40,7 +48,7 @@ class Meter extends Transform {
   }
   override _transform(chunk: Buffer, _enc: BufferEncoding, cb: TransformCallback) {
     this.bytes += chunk.length;
-    if (this.bytes > this.max) return cb(tooLarge('/', `the request is larger than the limit of ${this.max} bytes`));
+    if (this.bytes > this.max) return cb(tooLarge(undefined, `the request is larger than the limit of ${this.max} bytes`, this.max));
     cb(null, chunk);
   }
 }
@@ -256,7 +264,7 @@ type FormidablePart = Readable & { name: string | null; headers: Record<string, 
  */
 export async function readMultipart(req: IncomingMessage, contentType: string, limits: RestLimits, room: PartRoom): Promise<Parts> {
   const declared = Number(req.headers['content-length']);
-  if (Number.isFinite(declared) && declared > limits.maxRequestBytes) throw tooLarge('/', `the request is larger than the limit of ${limits.maxRequestBytes} bytes`);
+  if (Number.isFinite(declared) && declared > limits.maxRequestBytes) throw tooLarge(undefined, `the request is larger than the limit of ${limits.maxRequestBytes} bytes`, limits.maxRequestBytes);
   const boundary = boundaryOf(contentType);
   if (!boundary) throw unreadable('the multipart Content-Type has no boundary parameter', '/');
 
@@ -291,8 +299,8 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
     const part = p as unknown as FormidablePart;
     const name = partName(part.headers, part.name);
     const n = seen.size + 1;
-    if (name === undefined) return fail(new AttachmentError([{ code: 5, field: partPointer(), text: `multipart part ${n} has no name (Content-Disposition name or Content-ID)` }]));
-    if (seen.has(name)) return fail(new AttachmentError([{ code: 5, field: partPointer(name), text: `two multipart parts are named ${JSON.stringify(name)}` }]));
+    if (name === undefined) return fail(new AttachmentError([partIssue(5, undefined, `multipart part ${n} has no name (Content-Disposition name or Content-ID)`)]));
+    if (seen.has(name)) return fail(new AttachmentError([partIssue(5, name, `two multipart parts are named ${JSON.stringify(name)}`)]));
     seen.add(name);
     if (name === MESSAGE_PART) {
       const chunks: Buffer[] = [];
@@ -303,13 +311,13 @@ export async function readMultipart(req: IncomingMessage, contentType: string, l
       return;
     }
     if (sinks.length >= limits.maxAttachments) {
-      return fail(tooLarge(partPointer(name), `at most ${limits.maxAttachments} attachment parts are allowed; ${JSON.stringify(name)} is one more`));
+      return fail(tooLarge(name, `at most ${limits.maxAttachments} attachment parts are allowed; ${JSON.stringify(name)} is one more`, limits.maxAttachments));
     }
     const sink = new PartSink(room, `part-${n}`, flow);
     sinks.push(sink);
     part.on('data', (c: Buffer) => {
       if (sink.size + c.length > limits.maxAttachmentBytes) {
-        return fail(tooLarge(partPointer(name), `part ${JSON.stringify(name)} is larger than the limit of ${limits.maxAttachmentBytes} bytes`));
+        return fail(tooLarge(name, `part ${JSON.stringify(name)} is larger than the limit of ${limits.maxAttachmentBytes} bytes`, limits.maxAttachmentBytes));
       }
       sink.add(c);
     });

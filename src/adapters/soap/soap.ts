@@ -3,16 +3,14 @@ import fs from 'node:fs';
 import * as soap from 'soap';
 import { XMLBuilder } from 'fast-xml-parser';
 import type { Logger } from 'pino';
-import { toSendError, ValidationError, type Issue, type SendError } from '../../core/errors.js';
-import type { IntakeContext, SendAnswer, SendRequestInput } from '../../core/send-request.js';
+import { ValidationError, type Issue, type SendError } from '../../core/errors.js';
+import { acceptRequests, type Caller, type Operation } from '../../core/requests.js';
+import type { SendRequestInput } from '../../core/send-request.js';
 import { checkEnvelope, faultXml, SOAP_ENV_NS } from './envelope.js';
 import { withoutXmlData } from '../forms/xml-request.js';
 import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
 
-export type SoapOperations = {
-  send(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
-  resend(input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer>;
-};
+export type SoapOperations = { send: Operation; resend: Operation };
 export type SoapReply = { status: number; body: string };
 
 const WSDL_LOCATION = 'http://localhost:8080/hammy/soap/send/v2';
@@ -29,7 +27,7 @@ type Headers = Record<string, string> & { [XML_DATA_ISSUE]?: Issue };
 
 export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, log: Logger) {
   const wsdlXml = fs.readFileSync(wsdlPath, 'utf8');
-  const ctxOf = (req: { headers?: Record<string, string> }): IntakeContext => ({
+  const callerOf = (req: { headers?: Record<string, string> }): Caller => ({
     intake: 'soap',
     correlationId: req?.headers?.[CORRELATION_HEADER] ?? 'unknown',
     origin: req?.headers?.['x-origin'],
@@ -40,16 +38,13 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
   const operation =
     (toInput: (a: Record<string, unknown>) => SendRequestInput, run: SoapOperations['send']) =>
     async (args: Record<string, unknown>, _cb: unknown, _headers: unknown, req: { headers?: Headers }) => {
-      const ctx = ctxOf(req);
+      const caller = callerOf(req);
       const xmlDataIssue = req?.headers?.[XML_DATA_ISSUE];
-      if (xmlDataIssue) return soapError(new ValidationError([xmlDataIssue]));
-      try {
-        return soapAnswer(await run(toInput(args), ctx));
-      } catch (e) {
-        const err = toSendError(e, ctx.correlationId);
-        if (err.status === 9) log.error({ err: e, correlationId: ctx.correlationId }, 'sendMail failed');
-        return soapError(err);
-      }
+      const item = xmlDataIssue ? new ValidationError([xmlDataIssue]) : toInput(args);
+      const [a] = await acceptRequests(run, { batch: false, items: [item] }, caller, {}, {
+        onInternal: (err) => log.error({ err, correlationId: caller.correlationId }, 'sendMail failed'),
+      });
+      return a!.ok ? soapAnswer(a!.answer) : soapError(a!.error);
     };
   const services = {
     SendServiceV2: {
