@@ -9,7 +9,8 @@ import os from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { BodyMemory } from '../../src/core/memory-budget.js';
-import { effectiveBoundary, partName, partPointer, PartMemory, readMultipart, type PartRoom } from '../../src/adapters/rest/multipart.js';
+import { effectiveBoundary, partName, partPointer, readMultipart } from '../../src/adapters/rest/multipart.js';
+import { PartMemory, type PartRoom } from '../../src/adapters/rest/part-sink.js';
 import { SpooledFile } from '../../src/core/send-request.js';
 import { multipart } from '../helpers/rest.js';
 

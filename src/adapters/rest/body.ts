@@ -6,7 +6,8 @@ import { UnsupportedMediaType } from '../forms/http-status.js';
 import { JSONAPI } from '../forms/jsonapi.js';
 import type { BodyMemory, MemoryLease } from '../../core/memory-budget.js';
 import type { AttachmentContent } from '../../core/send-request.js';
-import { MESSAGE_PART, partIssue, partPointer, readMultipart, type PartRoom, type RestLimits } from './multipart.js';
+import { MESSAGE_PART, partIssue, partPointer, readMultipart, type RestLimits } from './multipart.js';
+import type { PartRoom } from './part-sink.js';
 
 export { JSONAPI };
 export const JSON_TYPE = 'application/json';

@@ -11,7 +11,8 @@ import { readPlainJson, type RequestDocument } from '../forms/plain-json.js';
 import { answerRequests } from './answer.js';
 import { attachParts } from './attachments.js';
 import { declaredForm, readRestBody, type RestBody } from './body.js';
-import { PartMemory, type PartRoom, type RestLimits } from './multipart.js';
+import { type RestLimits } from './multipart.js';
+import { PartMemory, type PartRoom } from './part-sink.js';
 
 export type RestOperations = { send: Operation; resend: Operation };
 export type RestOptions = RestOperations & {
