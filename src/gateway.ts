@@ -18,7 +18,7 @@ import { portalRoutes } from './api/portal.js';
 import { adminRoutes } from './api/admin.js';
 import { keyInQueryRule } from './api/caller.js';
 import { portalKeyRoutes } from './api/portal-keys.js';
-import { createClientStore, sealStoredSecrets } from './store/clients.js';
+import { createClientStore, letterSender, sealStoredSecrets } from './store/clients.js';
 import { cachedLookups } from './store/lookup-cache.js';
 import { templateRoutes } from './api/templates.js';
 import { createTemplateStore } from './store/templates.js';
@@ -102,14 +102,11 @@ function createChannels(config: Config, db: Db) {
     return cert;
   };
   const certifier = createCertifier(db.knex, certificate, { name: 'Hammy Gateway', location: 'Hungary', contactInfo: 'hammy-gateway' });
-  const senderNames = new Map<number, string>();
-  const senderName = async (clientId: number) => {
-    if (!senderNames.has(clientId)) senderNames.set(clientId, (await db.knex('clients').where({ id: clientId }).first('name'))?.name ?? '');
-    return senderNames.get(clientId)!;
-  };
+  // Read for every letter: a changed name or postal address shows on the next one.
+  const sender = (clientId: number) => letterSender(db.knex, clientId);
   const byName: Record<ChannelName, Channel> = {
     EMAIL: email,
-    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, senderName, documentTimeoutMs: config.documentTimeoutMs }),
+    POST: createPostChannel({ knex: db.knex, printDir: config.printDir, certifier, sender, documentTimeoutMs: config.documentTimeoutMs }),
     PORTAL: createPortalChannel(db.knex, email),
     ARCHIVE: createArchiveChannel(),
   };

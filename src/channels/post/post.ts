@@ -19,7 +19,7 @@ export function batchKey(m: Pick<DeliveryMessage, 'clientId' | 'batchId'>, now =
 }
 
 /** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
-export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string>; documentTimeoutMs: number }): Channel {
+export function createPostChannel(o: { knex: Knex; printDir: string; certifier: Certifier; sender: (clientId: number) => Promise<LetterInput['sender']>; documentTimeoutMs: number }): Channel {
   const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
   const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
   const manifests = createManifestWriter(o.knex, o.printDir);
@@ -30,7 +30,7 @@ export function createPostChannel(o: { knex: Knex; printDir: string; certifier: 
       const key = existing?.batch_key ?? batchKey(m);
       const input: LetterInput = {
         messageId: m.id,
-        sender: { name: await o.senderName(m.clientId), email: m.fromAddress },
+        sender: await o.sender(m.clientId),
         recipientName: m.recipientName,
         recipientPostalAddress: m.recipientPostalAddress ?? '',
         letterType: m.letterType ?? 'NORMAL',
