@@ -1,24 +1,22 @@
 // Print manifests: one per batch in PRINT_DIR, a line appended per letter from print_items, serialised across processes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import type { Knex } from 'knex';
 import { writeAtomic } from '../../documents/archive.js';
 
 const COLUMNS = ['file', 'letterType', 'replyEnvelopeAttached', 'paymentSlipAttached', 'pageCount', 'recipientName', 'recipientPostalAddress', 'messageId', 'certified'];
+// csv-stringify quotes a field holding the separator, a quote or a line break; booleans as words (its default is 1 and '').
+const CSV = { delimiter: ';', cast: { boolean: (v: boolean) => String(v) } };
 
-function csvCell(v: unknown): string {
-  const s = String(v ?? '');
-  return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const manifestLine = (r: Record<string, any>) =>
+const fields = (r: Record<string, any>) =>
   // Address lines joined on one line: one manifest line per letter, whatever reads it.
-  [r.file, r.letter_type, r.reply_envelope_attached, r.payment_slip_attached, r.page_count, r.recipient_name, String(r.recipient_postal_address).split('\n').join(' | '), r.message_id, r.certified]
-    .map(csvCell)
-    .join(';') + '\n';
+  [r.file, r.letter_type, r.reply_envelope_attached, r.payment_slip_attached, r.page_count, r.recipient_name, String(r.recipient_postal_address).split('\n').join(' | '), r.message_id, r.certified];
 
-export function manifestCsv(rows: Record<string, any>[]): string {
-  return [`${COLUMNS.join(';')}\n`, ...rows.map(manifestLine)].join('');
+const manifestLines = (rows: Record<string, any>[]) => stringify(rows.map(fields), CSV);
+
+function manifestCsv(rows: Record<string, any>[]): string {
+  return stringify([COLUMNS, ...rows.map(fields)], CSV);
 }
 
 const sizeOf = (file: string) => fs.stat(file).then((s) => s.size, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? -1 : Promise.reject(e)));
@@ -55,7 +53,7 @@ export function createManifestWriter(knex: Knex, printDir: string) {
         // The rows written, by id: a letter committed since is not in the file yet (each statement sees new commits).
         await trx('print_items').whereIn('message_id', rows.filter((r) => !r.in_manifest).map((r) => r.message_id)).update({ in_manifest: true });
       } else {
-        const lines = Buffer.from(pending.map(manifestLine).join(''), 'utf8');
+        const lines = Buffer.from(manifestLines(pending), 'utf8');
         const fh = await fs.open(file, 'r+');
         try {
           if (size > recorded) await fh.truncate(recorded);
