@@ -4,7 +4,7 @@ import type { Knex } from 'knex';
 import { parseAlgorithms } from '../core/auth.js';
 import { isSealed, keyHash, openSecret } from '../core/secrets.js';
 import { filesFolderOf } from './clients.js';
-import { groupCommit } from './group-commit.js';
+import { CannotShare, groupCommit } from './group-commit.js';
 import { prepared } from './prepared.js';
 import { IdempotencyConflict } from '../core/errors.js';
 import type { ClientRecord, DedupKeys, MessageContent, NewAttachment, NewMessage, SendStore, StoreResult } from '../core/ports.js';
@@ -261,7 +261,7 @@ type HotWrite = { m: NewMessage; keys: DedupKeys };
 async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotWrite[]): Promise<(number | undefined)[]> {
   // ON CONFLICT's condition has one window for the statement; requests with another one are written on their own.
   const windowMs = items[0]!.keys.windowMs;
-  if (items.some((i) => i.keys.windowMs !== windowMs)) throw new Error('one statement, one idempotency window');
+  if (items.some((i) => i.keys.windowMs !== windowMs)) throw new CannotShare('one statement, one idempotency window');
   const bindings: Knex.Value[] = [items.length];
   for (const [i, { m, keys }] of items.entries()) {
     const row = messageRow(m);
