@@ -8,6 +8,7 @@ import * as m005 from './005_portal_keys.js';
 import * as m006 from './006_secrets_at_rest.js';
 import * as m007 from './007_client_rate_limit.js';
 import * as m008 from './008_job_leases.js';
+import * as m009 from './009_postal_address_events_once.js';
 
 export const migrations: Record<string, Knex.Migration> = {
   '001_initial': m001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Knex.Migration> = {
   '006_secrets_at_rest': m006,
   '007_client_rate_limit': m007,
   '008_job_leases': m008,
+  '009_postal_address_events_once': m009,
 };

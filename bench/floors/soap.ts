@@ -5,7 +5,7 @@ import path from 'node:path';
 import * as soap from 'soap';
 
 const wsdl = fs.readFileSync(path.join(process.env.PROJECT_ROOT!, 'wsdl', 'send-v2.wsdl'), 'utf8');
-const server = http.createServer((req, res) => {
+const server = http.createServer((_req, res) => {
   res.statusCode = 404;
   res.end();
 });

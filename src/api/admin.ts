@@ -30,6 +30,8 @@ const Settings = z.strictObject({
   enabled: z.boolean(),
   defaultFromAddress: z.email('must be an e-mail address').max(100),
   defaultFromName: z.string().max(100).refine(noNul, 'must not contain a NUL character').nullable(),
+  // The return address in the sender block of POST letters, lines separated by newlines (or ';').
+  postalAddress: z.string().trim().min(1, 'must not be empty (null removes it)').max(500).refine(noNul, 'must not contain a NUL character').nullable(),
   // The columns are PostgreSQL integer / bigint: larger values are field errors, not internal ones.
   maxAttachments: z.number().int().min(0).max(2_147_483_647).nullable(),
   maxAttachmentBytes: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).nullable(),
@@ -67,6 +69,7 @@ function toColumns(s: Partial<SettingsInput>): ClientSettings {
   if (s.enabled !== undefined) c.enabled = s.enabled;
   if (s.defaultFromAddress !== undefined) c.default_from_address = s.defaultFromAddress;
   if (s.defaultFromName !== undefined) c.default_from_name = s.defaultFromName;
+  if (s.postalAddress !== undefined) c.postal_address = s.postalAddress;
   if (s.maxAttachments !== undefined) c.max_attachments = s.maxAttachments;
   if (s.maxAttachmentBytes !== undefined) c.max_attachment_bytes = s.maxAttachmentBytes;
   if (s.rateLimitPerSecond !== undefined) c.rate_limit_per_second = s.rateLimitPerSecond;
@@ -114,6 +117,7 @@ function clientResource(r: ClientRow & { key?: string }, withKey = false) {
       enabled: r.enabled,
       defaultFromAddress: r.default_from_address,
       defaultFromName: r.default_from_name,
+      postalAddress: r.postal_address,
       maxAttachments: r.max_attachments,
       maxAttachmentBytes: r.max_attachment_bytes,
       rateLimitPerSecond: r.rate_limit_per_second,

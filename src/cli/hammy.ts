@@ -51,6 +51,7 @@ function clientSettings(o: Record<string, any>) {
   if (o.name !== undefined) a.name = o.name;
   if (o.from !== undefined) a.defaultFromAddress = o.from;
   if (o.fromName !== undefined) a.defaultFromName = o.fromName;
+  if (o.postalAddress !== undefined) a.postalAddress = o.postalAddress;
   if (o.maxAttachments !== undefined) a.maxAttachments = o.maxAttachments;
   if (o.maxAttachmentBytes !== undefined) a.maxAttachmentBytes = o.maxAttachmentBytes;
   if (o.rateLimit !== undefined) a.rateLimitPerSecond = o.rateLimit === 'none' ? null : o.rateLimit;
@@ -84,6 +85,7 @@ client
   .requiredOption('--name <name>', "the client's name")
   .requiredOption('--from <address>', 'default sender address')
   .option('--from-name <name>', 'default sender name')
+  .option('--postal-address <address>', "return address on the client's POST letters, lines separated by ';'")
   .option('--max-attachments <n>', 'attachment count limit', positiveInt)
   .option('--max-attachment-bytes <n>', 'attachment size limit', positiveInt)
   .option('--rate-limit <perSecond>', 'requests per second (each batch item counts); default unlimited', positiveInt)

@@ -10,13 +10,16 @@ export class DeadlineError extends Error {
 
 /**
  * Resolves or rejects as `work` does, or rejects with a DeadlineError after `ms`. The work itself is not stopped
- * (a file write or a PDF in the making cannot be); its result, if it comes later, is dropped.
+ * (a file write or a PDF in the making cannot be); its result, if it comes later, is dropped. Work that kept the
+ * event loop busy past the deadline (a PDF laid out in one synchronous run) is late too, though its timer could not fire.
  */
 export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
+  const started = performance.now();
   const late = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(new DeadlineError(what, ms)), ms);
   });
   work.catch(() => undefined); // a failure after the deadline is nobody's to handle
-  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+  const inTime = work.then((v) => (performance.now() - started > ms ? Promise.reject(new DeadlineError(what, ms)) : v));
+  return Promise.race([inTime, late]).finally(() => clearTimeout(timer));
 }

@@ -1,5 +1,6 @@
 // Rendering: a stored template version + request data -> subject, text and HTML (SPEC §4 step 2).
 import { createRequire } from 'node:module';
+import { LRUCache } from 'lru-cache';
 import type Handlebars from 'handlebars';
 import { TemplateError } from './errors.js';
 import { DEFAULT_RENDER_BOUNDS, meterEngine, RenderBudget, RenderOverBound, withBudget, type RenderBounds } from './render-budget.js';
@@ -20,7 +21,11 @@ export type Rendered = { subject: string; text: string | null; html: string | nu
 type Compiled = { subject: HandlebarsTemplateDelegate; text?: HandlebarsTemplateDelegate; html?: HandlebarsTemplateDelegate };
 // A version never changes once stored, so its compiled form is cached by id. The sources are kept with it:
 // ids are per database (several schemas may live in one process), so a hit must also be the same template.
-const cache = new Map<number, { subject: string; textBody: string | null; htmlBody: string | null; compiled: Compiled }>();
+// Bounded, least recently used out first: every stored version would otherwise stay compiled for the process's life.
+export const RENDER_CACHE_ENTRIES = 1_000;
+const cache = new LRUCache<number, { subject: string; textBody: string | null; htmlBody: string | null; compiled: Compiled }>({ max: RENDER_CACHE_ENTRIES });
+/** How many compiled versions the process holds. */
+export const compiledTemplates = () => cache.size;
 // Handlebars (CommonJS) is required with the first template, not at start (cold start); require is synchronous,
 // so rendering stays synchronous.
 const require = createRequire(import.meta.url);

@@ -23,7 +23,7 @@ const PARTS = [
 ] as const;
 
 // A source's size and its number of expressions ({{…}}) are bounded: compiling takes time in proportion to
-// the expressions (about 0.05 ms each), all of it while nothing else runs.
+// the expressions, all of it while nothing else runs.
 export const TEMPLATE_MAX_BYTES = 256 * 1024;
 export const TEMPLATE_MAX_EXPRESSIONS = 1000;
 

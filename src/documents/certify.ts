@@ -1,6 +1,7 @@
 // Certification (SPEC §4 step 5): PDFs signed with the configured certificate before archiving and delivery.
 import type { StoredMessage } from '../core/delivery.js';
 import type { NewAttachment } from '../core/ports.js';
+import { htmlToText } from './html-text.js';
 import type { SigningCertificate } from './signing.js';
 
 // pdf-lib and the signing stack load on first use: a start without certified messages never pays for them.
@@ -45,7 +46,7 @@ export function createCertifier(store: SignedAttachments, cert: () => Promise<Si
       }
       if (m.certificationExpected && m.channel !== 'POST' && !m.attachments.some((a) => a.fileName === messagePdfName(m))) {
         try {
-          const signed = await sign(await (await letters()).textToPdf(m.subject, m.textBody ?? ''));
+          const signed = await sign(await (await letters()).textToPdf(m.subject, m.textBody ?? htmlToText(m.htmlBody ?? '')));
           const seq = m.attachments.length;
           const att = { fileName: messagePdfName(m), content: signed, archivingExpected: m.archivingExpected, certificationExpected: true, deleteSourceExpected: false, postableWithoutCertificate: false, properties: [], certified: true };
           await store.add(m.id, seq, att);

@@ -2,13 +2,13 @@
 import { convert } from 'html-to-text';
 import { NodeHtmlMarkdown } from 'node-html-markdown';
 
-// Neither library is linear in the nesting depth (measured here): htmlparser2, under html-to-text, unshifts onto
-// its open-element stack at every tag (80,000 nested <b>: 2.9 s to parse, 6.8 s to convert), and node-html-parser,
-// under node-html-markdown, grows faster still (1,000 nested <b>: 0.7 s; 2,000: 4.7 s; 4,000: 37 s). Depth and
-// element count are at most the number of '<', so bounding that bounds both, whatever the shape of the body.
+// Neither library is linear in the nesting depth (bench/RESULTS.md, "Notes from the code"): htmlparser2, under
+// html-to-text, unshifts onto its open-element stack at every tag, and node-html-parser, under node-html-markdown,
+// grows faster still. Depth and element count are at most the number of '<', so bounding that bounds both,
+// whatever the shape of the body.
 const TEXT_MAX_TAGS = 10_000;
 const MARKDOWN_MAX_TAGS = 500;
-// html-to-text walks the tree recursively: below this depth it stops (4,000 nested tags overflowed the stack).
+// html-to-text walks the tree recursively: below this depth it stops, before the stack overflows.
 const TEXT_OPTIONS = { wordwrap: false as const, limits: { maxDepth: 64 } };
 
 /** Where the (max + 1)-th tag starts, or -1 when the body has at most `max` tags. */

@@ -1,14 +1,16 @@
 // Print-ready POST letters and plain message PDFs: A4, DejaVu Sans, DIN 5008 window layout (SPEC §4 step 6).
+// pdfkit lays the text out (line breaking, pages); pdf-lib appends the attachments' pages.
 import { looksLikePdf } from '../core/validate.js';
 import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import fontkit from '@pdf-lib/fontkit';
-import { PDFDocument, rgb, type PDFFont, type PDFPage } from 'pdf-lib';
+import { PDFDocument as PdfFile, type PDFPage } from 'pdf-lib';
+import PDFDocument from 'pdfkit';
 
 export type LetterInput = {
   messageId: number;
-  sender: { name: string; email?: string };
+  /** postalAddress: the return address printed under the name (lines separated by newlines or ';'). */
+  sender: { name: string; postalAddress?: string | null };
   recipientName: string;
   recipientPostalAddress: string;
   letterType: 'NORMAL' | 'PRIORITY' | 'REGISTERED' | 'REGISTERED_RETURN_RECEIPT' | 'OFFICIAL';
@@ -18,13 +20,10 @@ export type LetterInput = {
   attachments: { fileName: string; content: Buffer }[];
 };
 
-const A4: [number, number] = [595.28, 841.89];
 const mm = (v: number) => (v * 72) / 25.4;
-const fromTop = (v: number) => A4[1] - mm(v);
-const LEFT = mm(25);
-const RIGHT = A4[0] - mm(20);
-const BOTTOM = mm(25); // body text stays above this; the footer sits below it
-const GREY = rgb(0.35, 0.35, 0.35);
+const MARGINS = { top: mm(20), left: mm(25), right: mm(20), bottom: mm(25) }; // the footer sits below the bottom one
+const WIDTH = mm(210) - MARGINS.left - MARGINS.right;
+const GREY = '#595959';
 const MONTHS = ['január', 'február', 'március', 'április', 'május', 'június', 'július', 'augusztus', 'szeptember', 'október', 'november', 'december'];
 // Service markings print in the window's upper (endorsement) zone, where the post office looks for them.
 const MARKINGS: Record<LetterInput['letterType'], string | undefined> = {
@@ -34,116 +33,108 @@ const MARKINGS: Record<LetterInput['letterType'], string | undefined> = {
   REGISTERED_RETURN_RECEIPT: 'AJÁNLOTT – TÉRTIVEVÉNYES',
   OFFICIAL: 'HIVATALOS IRAT',
 };
+// The DL/C5 window: 20 mm from the left, 45 mm from the top, 85 × 45 mm; its first 17.7 mm are the endorsement zone.
+const ADDRESS_ZONE = { x: mm(25), y: mm(62.7), width: mm(75), height: mm(27.3) };
 
-type Fonts = { regular: PDFFont; bold: PDFFont };
-type Style = { font: PDFFont; size: number; leading: number };
+type Doc = PDFKit.PDFDocument;
 
-/** Readers accept the header anywhere in the first 1024 bytes; we allow only whitespace or a BOM before it. */
-
-export async function pageCount(pdf: Buffer): Promise<number> {
-  return (await PDFDocument.load(pdf, { ignoreEncryption: true, updateMetadata: false })).getPageCount();
-}
-
+/** The letter, then the attachments' pages; every letter page's footer counts all pages of the file. */
 export async function makeLetterPdf(input: LetterInput): Promise<{ pdf: Buffer; pageCount: number }> {
-  const { doc, fonts } = await newDocument(input.subject);
-  const flow = new PageFlow(doc);
-  const headEnd = drawLetterHead(flow.newPage(), fonts, input);
-  flow.moveTo(Math.min(fromTop(98.5), headEnd - 14)); // DIN 5008's subject line, unless an overlong address reaches below it
-  flow.write(input.subject, { font: fonts.bold, size: 11, leading: 14 });
-  flow.gap(14);
-  writeBody(flow, input.body, fonts);
-  drawFooters(flow.pages, fonts.regular, `Hivatkozási szám: ${input.messageId}`);
-  await appendAttachments(doc, input.attachments);
-  return { pdf: await save(doc), pageCount: doc.getPageCount() };
+  const attachments = await readAttachments(input.attachments);
+  const attachmentPages = attachments.reduce((n, a) => n + a.getPageCount(), 0);
+  const doc = await newDocument(input.subject);
+  const addressEnd = writeLetterHead(doc, input);
+  // DIN 5008's subject line, unless an overlong address reaches below it.
+  doc.font('bold').fontSize(11).text(oneLine(input.subject), MARGINS.left, Math.max(mm(98.5), addressEnd + 14), { width: WIDTH });
+  doc.moveDown(1);
+  writeBody(doc, input.body);
+  const letterPages = writeFooters(doc, attachmentPages, `Hivatkozási szám: ${input.messageId}`);
+  const letter = await finish(doc);
+  if (attachments.length === 0) return { pdf: letter, pageCount: letterPages };
+  const file = await PdfFile.load(letter, { updateMetadata: false });
+  for (const src of attachments) for (const page of await file.copyPages(src, src.getPageIndices())) file.addPage(page);
+  const bytes = await file.save();
+  return { pdf: Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), pageCount: file.getPageCount() };
 }
 
 export async function textToPdf(title: string, body: string): Promise<Buffer> {
-  const { doc, fonts } = await newDocument(title);
-  const flow = new PageFlow(doc);
-  flow.newPage(fromTop(20));
-  flow.write(title, { font: fonts.bold, size: 14, leading: 18 });
-  flow.gap(12);
-  writeBody(flow, body, fonts);
-  drawFooters(flow.pages, fonts.regular);
-  return save(doc);
+  const doc = await newDocument(title);
+  doc.font('bold').fontSize(14).text(oneLine(title), MARGINS.left, MARGINS.top, { width: WIDTH });
+  doc.moveDown(0.8);
+  writeBody(doc, body);
+  writeFooters(doc, 0);
+  return finish(doc);
 }
 
-let fontBytes: Promise<{ regular: Buffer; bold: Buffer }> | undefined;
-/** Read once per process: every document embeds a subset of the same ~1.4 MB of TTF. */
-function loadFontBytes() {
-  fontBytes ??= (async () => {
-    const pkg = createRequire(import.meta.url).resolve('dejavu-fonts-ttf/package.json');
-    const dir = path.join(path.dirname(pkg), 'ttf');
+type Fonts = { regular: PDFKit.Mixins.PDFFontSource; bold: PDFKit.Mixins.PDFFontSource };
+let fonts: Promise<Fonts> | undefined;
+/**
+ * Read and parsed once per process, by pdfkit's own fontkit: pdfkit takes a parsed font as well as its bytes, and
+ * parsing the ~1.4 MB of TTF again for every document would cost more than laying out the letter.
+ */
+function loadFonts(): Promise<Fonts> {
+  fonts ??= (async () => {
+    const require = createRequire(import.meta.url);
+    const fontkit = createRequire(require.resolve('pdfkit'))('fontkit') as { create(bytes: Uint8Array): object };
+    const dir = path.join(path.dirname(require.resolve('dejavu-fonts-ttf/package.json')), 'ttf');
     const [regular, bold] = await Promise.all([fs.readFile(path.join(dir, 'DejaVuSans.ttf')), fs.readFile(path.join(dir, 'DejaVuSans-Bold.ttf'))]);
-    return { regular, bold };
+    return { regular: fontkit.create(regular) as PDFKit.Mixins.PDFFontSource, bold: fontkit.create(bold) as PDFKit.Mixins.PDFFontSource };
   })().catch((e) => {
-    fontBytes = undefined; // a failed read must not stick for the life of the process
+    fonts = undefined; // a failed read must not stick for the life of the process
     throw e;
   });
-  return fontBytes;
+  return fonts;
 }
 
-type Fontkit = Parameters<PDFDocument['registerFontkit']>[0];
-const parsedFonts = new WeakMap<Uint8Array, ReturnType<Fontkit['create']>>();
-/** pdf-lib parses the TTF again for every document; one parsed font (with its glyph cache) serves them all, a letter drops from ~70 to ~20 ms. */
-const cachingFontkit: Fontkit = {
-  create(bytes) {
-    let font = parsedFonts.get(bytes);
-    if (!font) parsedFonts.set(bytes, (font = fontkit.create(bytes)));
-    return font;
-  },
-};
-
-async function newDocument(title: string): Promise<{ doc: PDFDocument; fonts: Fonts }> {
-  const bytes = await loadFontBytes();
-  const doc = await PDFDocument.create();
-  doc.registerFontkit(cachingFontkit);
-  // The standard 14 fonts lack ő and ű; a subset keeps a one-page letter small.
-  const regular = await doc.embedFont(bytes.regular, { subset: true });
-  const bold = await doc.embedFont(bytes.bold, { subset: true });
-  doc.setTitle(title);
-  doc.setCreator('hammy-gateway');
-  doc.setProducer('hammy-gateway');
-  return { doc, fonts: { regular, bold } };
+async function newDocument(title: string): Promise<Doc> {
+  const { regular, bold } = await loadFonts();
+  // bufferPages: the footers are written last, when the number of pages is known. `font`: pdfkit's default
+  // (Helvetica, unembedded) would otherwise be set up, and named in the file, though nothing uses it.
+  const doc = new PDFDocument({ size: 'A4', margins: MARGINS, bufferPages: true, font: regular as unknown as string, info: { Title: title, Creator: 'hammy-gateway', Producer: 'hammy-gateway' } });
+  // The standard 14 fonts lack ő and ű; pdfkit embeds the subset a document uses.
+  doc.registerFont('regular', regular);
+  doc.registerFont('bold', bold);
+  return doc;
 }
 
-async function save(doc: PDFDocument): Promise<Buffer> {
-  const bytes = await doc.save();
-  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+function finish(doc: Doc): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    doc.on('data', (c: Buffer) => chunks.push(c));
+    doc.on('end', () => resolve(Buffer.concat(chunks)));
+    doc.on('error', reject);
+    doc.end();
+  });
 }
 
-/** Sender top left, service marking and address in the DL/C5 window (20 mm left, 45 mm top, 85 × 45 mm), date and reference right. */
-function drawLetterHead(page: PDFPage, fonts: Fonts, input: LetterInput): number {
-  let y = fromTop(15);
-  for (const line of wrap(oneLine(input.sender.name), fonts.bold, 11, mm(95))) {
-    page.drawText(line, { x: LEFT, y, font: fonts.bold, size: 11 });
-    y -= 13;
-  }
-  if (input.sender.email) page.drawText(oneLine(input.sender.email), { x: LEFT, y, font: fonts.regular, size: 9 });
+/** Sender (name and return address) top left, service marking and address in the window, date and reference right. */
+function writeLetterHead(doc: Doc, input: LetterInput): number {
+  doc.font('bold').fontSize(11).text(oneLine(input.sender.name), MARGINS.left, mm(15), { width: mm(95) });
+  const returnAddress = addressLines(input.sender.postalAddress ?? '').map(oneLine);
+  if (returnAddress.length) doc.font('regular').fontSize(9).text(returnAddress.join('\n'), { width: mm(95) });
   const marking = MARKINGS[input.letterType];
-  if (marking) page.drawText(marking, { x: mm(25), y: fromTop(57), font: fonts.bold, size: 9 });
-  const addressEnd = drawAddress(page, fonts.regular, [input.recipientName, ...addressLines(input.recipientPostalAddress)].map(oneLine));
-  page.drawText(`Kelt: ${hungarianDate(input.date)}`, { x: mm(125), y: fromTop(62.7) - 9, font: fonts.regular, size: 9 });
-  page.drawText(`Hivatkozási szám: ${input.messageId}`, { x: mm(125), y: fromTop(62.7) - 21, font: fonts.regular, size: 9 });
+  if (marking) doc.font('bold').fontSize(9).text(marking, ADDRESS_ZONE.x, mm(54), { lineBreak: false });
+  const addressEnd = writeAddress(doc, [input.recipientName, ...addressLines(input.recipientPostalAddress)].map(oneLine));
+  doc.font('regular').fontSize(9);
+  doc.text(`Kelt: ${hungarianDate(input.date)}`, mm(125), ADDRESS_ZONE.y, { lineBreak: false });
+  doc.text(`Hivatkozási szám: ${input.messageId}`, mm(125), ADDRESS_ZONE.y + 12, { lineBreak: false });
   return addressEnd;
 }
 
-/** The address zone is the window below its 17.7 mm endorsement zone, 5 mm inset: shrink the type, then wrap, to stay inside. */
-function drawAddress(page: PDFPage, font: PDFFont, lines: string[]): number {
-  const width = mm(75);
-  const height = mm(27.3);
+/** Shrinks the type until every address line fits the zone's width unbroken and all of them its height; below 7 pt, wraps. */
+function writeAddress(doc: Doc, lines: string[]): number {
+  const { x, y, width, height } = ADDRESS_ZONE;
+  const text = lines.join('\n');
   let size = 10;
-  let wrapped = lines.flatMap((l) => wrap(l, font, size, width));
-  while (size > 7 && (wrapped.length > lines.length || wrapped.length * size * 1.2 > height)) {
-    size -= 0.5;
-    wrapped = lines.flatMap((l) => wrap(l, font, size, width));
-  }
-  let y = fromTop(62.7) - size;
-  for (const line of wrapped) {
-    page.drawText(line, { x: mm(25), y, font, size });
-    y -= size * 1.2;
-  }
-  return y;
+  const fits = () => {
+    doc.font('regular').fontSize(size);
+    const lineHeight = doc.currentLineHeight(true);
+    const total = doc.heightOfString(text, { width });
+    return total <= height && Math.round(total / lineHeight) <= lines.length;
+  };
+  while (size > 7 && !fits()) size -= 0.5;
+  doc.font('regular').fontSize(size).text(text, x, y, { width });
+  return doc.y;
 }
 
 function addressLines(address: string): string[] {
@@ -158,37 +149,48 @@ function hungarianDate(d: Date): string {
 }
 
 /** Paragraphs are separated by blank lines; a single newline inside one is kept (salutations, signatures). */
-function writeBody(flow: PageFlow, body: string, fonts: Fonts): void {
-  const style = { font: fonts.regular, size: 10.5, leading: 14 };
+function writeBody(doc: Doc, body: string): void {
+  doc.font('regular').fontSize(10.5);
   for (const paragraph of clean(body).trim().split(/\n[ \t]*\n\s*/)) {
-    for (const line of paragraph.split('\n')) flow.write(line, style);
-    flow.gap(7);
+    doc.text(paragraph, MARGINS.left, undefined, { width: WIDTH, lineGap: 1.5, paragraphGap: 7 });
   }
 }
 
-function drawFooters(pages: PDFPage[], font: PDFFont, reference?: string): void {
-  pages.forEach((page, i) => {
-    const label = `${i + 1}/${pages.length}`;
-    page.drawText(label, { x: RIGHT - font.widthOfTextAtSize(label, 8), y: mm(12), font, size: 8, color: GREY });
-    if (reference) page.drawText(reference, { x: LEFT, y: mm(12), font, size: 8, color: GREY });
-  });
+/** `x/y` on every page the document has so far, y counting `morePages` appended after it; answers its own page count. */
+function writeFooters(doc: Doc, morePages: number, reference?: string): number {
+  const { start, count } = doc.bufferedPageRange();
+  const total = count + morePages;
+  for (let i = start; i < start + count; i++) {
+    doc.switchToPage(i);
+    // Below the bottom margin: without this pdfkit would start a new page for the footer.
+    doc.page.margins.bottom = 0;
+    const y = doc.page.height - mm(12) - 8;
+    doc.font('regular').fontSize(8).fillColor(GREY);
+    if (reference) doc.text(reference, MARGINS.left, y, { lineBreak: false });
+    doc.text(`${i + 1}/${total}`, MARGINS.left, y, { width: WIDTH, align: 'right', lineBreak: false });
+  }
+  return count;
 }
 
-async function appendAttachments(doc: PDFDocument, attachments: LetterInput['attachments']): Promise<void> {
+/** Loads each attachment before the letter is laid out: its page count is in the footers, a bad one names the file. */
+async function readAttachments(attachments: LetterInput['attachments']): Promise<PdfFile[]> {
+  const files: PdfFile[] = [];
   for (const a of attachments) {
     const refuse = (why: string) => new Error(`attachment ${JSON.stringify(a.fileName)} ${why}`);
     if (!looksLikePdf(a.content)) throw refuse('is not a PDF');
+    let file: PdfFile;
     let pages: PDFPage[];
     try {
       // pdf-lib loads leniently: a broken page tree only shows when the pages are read
-      const src = await PDFDocument.load(a.content, { updateMetadata: false });
-      pages = await doc.copyPages(src, src.getPageIndices());
+      file = await PdfFile.load(a.content, { updateMetadata: false });
+      pages = file.getPages();
     } catch {
       throw refuse('is not a readable PDF (damaged or encrypted)');
     }
     if (pages.length === 0) throw refuse('has no pages');
-    for (const page of pages) doc.addPage(page);
+    files.push(file);
   }
+  return files;
 }
 
 /** NFC so ő arrives as one glyph; control characters have no glyph and newlines are layout. */
@@ -196,78 +198,7 @@ function clean(text: string): string {
   return text.normalize('NFC').replace(/\r\n?/g, '\n').replace(/\t/g, '    ').replace(/[\u0000-\u0009\u000b-\u001f\u007f]/g, '');
 }
 
-/** Where no line break is meant (names, subjects, lines writeBody already split) a newline is a space. */
+/** Where no line break is meant (names, subjects, address lines) a newline is a space. */
 function oneLine(text: string): string {
   return clean(text).replace(/\n/g, ' ');
-}
-
-/** Greedy word wrap; a word wider than the line is broken between characters. */
-function wrap(text: string, font: PDFFont, size: number, width: number): string[] {
-  const space = font.widthOfTextAtSize(' ', size);
-  const lines: string[] = [];
-  let line = '';
-  let used = 0;
-  for (const word of text.trim().split(/ +/)) {
-    const w = font.widthOfTextAtSize(word, size);
-    if (line && used + space + w <= width) {
-      line += ` ${word}`;
-      used += space + w;
-      continue;
-    }
-    if (line) lines.push(line);
-    if (w <= width) [line, used] = [word, w];
-    else {
-      const pieces = breakWord(word, font, size, width);
-      line = pieces.pop()!;
-      used = font.widthOfTextAtSize(line, size);
-      lines.push(...pieces);
-    }
-  }
-  lines.push(line);
-  return lines;
-}
-
-function breakWord(word: string, font: PDFFont, size: number, width: number): string[] {
-  const pieces: string[] = [];
-  let piece = '';
-  for (const ch of word) {
-    if (piece && font.widthOfTextAtSize(piece + ch, size) > width) {
-      pieces.push(piece);
-      piece = ch;
-    } else piece += ch;
-  }
-  pieces.push(piece);
-  return pieces;
-}
-
-/** Writes wrapped lines down the page between the margins, starting a new page at the bottom margin. */
-class PageFlow {
-  readonly pages: PDFPage[] = [];
-  private page!: PDFPage;
-  private y = 0;
-
-  constructor(private readonly doc: PDFDocument) {}
-
-  newPage(top = fromTop(20)): PDFPage {
-    this.page = this.doc.addPage(A4);
-    this.pages.push(this.page);
-    this.y = top;
-    return this.page;
-  }
-
-  write(text: string, style: Style): void {
-    for (const line of wrap(oneLine(text), style.font, style.size, RIGHT - LEFT)) {
-      if (this.y - style.leading < BOTTOM) this.newPage();
-      this.y -= style.leading;
-      if (line) this.page.drawText(line, { x: LEFT, y: this.y, font: style.font, size: style.size });
-    }
-  }
-
-  moveTo(y: number): void {
-    this.y = y;
-  }
-
-  gap(height: number): void {
-    this.y -= height;
-  }
 }

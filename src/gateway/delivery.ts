@@ -12,7 +12,7 @@ import { createArchiver } from '../documents/archive.js';
 import { createCertifier } from '../documents/certify.js';
 import type { SigningCertificate } from '../documents/signing.js';
 import { createArchiveStore } from '../store/archive-entries.js';
-import { createClientNames } from '../store/client-names.js';
+import { createLetterSenders } from '../store/letter-senders.js';
 import type { Db } from '../store/db.js';
 import { createJobStore } from '../store/jobs.js';
 import { createPrintLedger } from '../store/print-items.js';
@@ -48,7 +48,7 @@ function createChannels(config: Config, db: Db) {
   const certifier = createCertifier(createSignedAttachments(db.knex), certificate, { name: 'Hammy Gateway', location: 'Hungary', contactInfo: 'hammy-gateway' });
   const byName: Record<ChannelName, Channel> = {
     EMAIL: email,
-    POST: createPostChannel({ store: createPrintLedger(db.knex), printDir: config.printDir, certifier, senderName: createClientNames(db.knex), documentTimeoutMs: config.documentTimeoutMs }),
+    POST: createPostChannel({ store: createPrintLedger(db.knex), printDir: config.printDir, certifier, sender: createLetterSenders(db.knex), documentTimeoutMs: config.documentTimeoutMs }),
     PORTAL: createPortalChannel(email),
     ARCHIVE: createArchiveChannel(),
   };

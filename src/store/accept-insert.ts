@@ -3,6 +3,7 @@ import type { Knex } from 'knex';
 import type { DedupKeys, NewMessage } from '../core/ports.js';
 import { MESSAGE_COLUMNS, messageRow, TYPED_ROW } from './message-rows.js';
 import { prepared } from './prepared.js';
+import { CannotShare } from './group-commit.js';
 import type { Row } from './rows.js';
 
 export type HotWrite = { m: NewMessage; keys: DedupKeys };
@@ -18,7 +19,7 @@ export type HotWrite = { m: NewMessage; keys: DedupKeys };
 export async function insertMessagesEventsJobs(db: Knex | Knex.Transaction, items: HotWrite[]): Promise<(number | undefined)[]> {
   // ON CONFLICT's condition has one window for the statement; requests with another one are written on their own.
   const windowMs = items[0]!.keys.windowMs;
-  if (items.some((i) => i.keys.windowMs !== windowMs)) throw new Error('one statement, one idempotency window');
+  if (items.some((i) => i.keys.windowMs !== windowMs)) throw new CannotShare('one statement, one idempotency window');
   const bindings: Knex.Value[] = [items.length];
   for (const [i, { m, keys }] of items.entries()) {
     const row = messageRow(m);

@@ -18,6 +18,8 @@ export type ClientRow = {
   jwt_secret: string | null;
   jwt_public_key: string | null;
   files_folder: string | null;
+  /** The return address on the client's letters (lines separated by newlines). */
+  postal_address: string | null;
   created_at: Date;
   updated_at: Date;
   key_rotated_at: Date | null;
@@ -26,7 +28,7 @@ export type ClientRow = {
 export type ClientSettings = Partial<
   Pick<
     ClientRow,
-    'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'rate_limit_per_second' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key' | 'files_folder'
+    'name' | 'enabled' | 'default_from_address' | 'default_from_name' | 'max_attachments' | 'max_attachment_bytes' | 'rate_limit_per_second' | 'jwt_required' | 'jwt_algorithms' | 'jwt_secret' | 'jwt_public_key' | 'files_folder' | 'postal_address'
   >
 >;
 
@@ -34,6 +36,7 @@ export type ClientSettings = Partial<
 export const defaultFilesFolder = (id: number) => `client-${id}`;
 export const filesFolderOf = (r: { id: number; files_folder: string | null }) => r.files_folder ?? defaultFilesFolder(r.id);
 
+/** The sender block of a client's letters: its name and postal return address (never its e-mail address). */
 /** The folder name is another client's already (the unique index on files_folder). */
 export class FolderTaken extends Error {}
 

@@ -7,16 +7,27 @@ export type GroupCommitOptions = {
   maxBatch: number;
   /** Statements in flight at once. */
   maxConcurrent: number;
+  /** Whether an error of a shared statement is one item's, so writing each alone finds it (default: itemError). */
+  isItemError?: (e: unknown) => boolean;
 };
+
+/** Thrown by `writeMany` when these items cannot share one statement: each is then written on its own. */
+export class CannotShare extends Error {}
+
+/** A row's values refused (SQLSTATE class 22 data exception, 23 integrity constraint), or items that cannot share. */
+export const itemError = (e: unknown) => e instanceof CannotShare || /^2[23]/.test(String((e as { code?: unknown })?.code ?? ''));
 
 type Pending<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
 
 /**
- * `writeMany` answers one result per item, in order. When it throws, each item of that batch is written on its
- * own by `writeOne`, so one bad item fails only itself and never the requests it happened to share a batch with.
+ * `writeMany` answers one result per item, in order. When it throws an item's error, each item of that batch is
+ * written on its own by `writeOne`, so one bad item fails only itself and never the requests it happened to share
+ * a batch with. Any other error (a lost connection, perhaps after the commit; a timeout) is every waiting request's:
+ * writing each again could store it twice. A wrong number of results fails the batch the same way.
  */
 export function groupCommit<T, R>(writeMany: (items: T[]) => Promise<R[]>, writeOne: (item: T) => Promise<R>, o: GroupCommitOptions) {
   const queue: Pending<T, R>[] = [];
+  const isItemError = o.isItemError ?? itemError;
   let inFlight = 0;
 
   async function run(batch: Pending<T, R>[]) {
@@ -25,14 +36,16 @@ export function groupCommit<T, R>(writeMany: (items: T[]) => Promise<R[]>, write
         batch[0]!.resolve(await writeOne(batch[0]!.item));
         return;
       }
-      let results: R[] | undefined;
+      let results: R[];
       try {
         results = await writeMany(batch.map((p) => p.item));
-      } catch {
-        results = undefined;
+      } catch (e) {
+        if (!isItemError(e)) throw e;
+        await Promise.all(batch.map((p) => writeOne(p.item).then(p.resolve, p.reject)));
+        return;
       }
-      if (results && results.length === batch.length) batch.forEach((p, i) => p.resolve(results![i]!));
-      else await Promise.all(batch.map((p) => writeOne(p.item).then(p.resolve, p.reject)));
+      if (results.length !== batch.length) throw new Error(`a shared write answered ${results.length} results for ${batch.length} items`);
+      batch.forEach((p, i) => p.resolve(results[i]!));
     } catch (e) {
       for (const p of batch) p.reject(e);
     }

@@ -18,12 +18,6 @@ export type ClaimedJob = { id: number; messageId: number; attempts: number; epoc
 const CLAIM_COLUMNS = MESSAGE_COLUMNS.map((c) => `m.${c}`).join(', ');
 
 export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
-  /** Sets the message's status and records the event, in the caller's transaction. */
-  async function record(trx: Knex.Transaction, messageId: number, status: string, reason: string | null) {
-    await trx('messages').where({ id: messageId }).update({ status, updated_at: trx.fn.now() });
-    await trx('message_events').insert({ message_id: messageId, status, reason });
-  }
-
   // Each settle is one statement: the job, the message's status and its event change together, and only
   // while this worker still holds this claim of the job (a lease lost, and perhaps taken over, is not ours to settle).
   const settled = async (q: Knex.Raw) => (await q).rows[0].n > 0;
@@ -98,13 +92,6 @@ export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
       return { waiting: due - running, running };
     },
 
-    /** Milliseconds until the next job is due, or undefined when none waits. */
-    async nextDueInMs(): Promise<number | undefined> {
-      const r = await knex.raw(`select extract(epoch from (min(run_at) - now())) * 1000 as ms from jobs where locked_at is null`);
-      const ms = r.rows[0]?.ms;
-      return ms === null || ms === undefined ? undefined : Math.max(0, Number(ms));
-    },
-
     /**
      * Extends the leases this worker holds by leaseMs from now (its heartbeat); answers the ids it still holds. A job
      * missing from the answer was taken over, or settled by another worker, after its lease expired.
@@ -148,12 +135,17 @@ export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
       return finish(job, workerId, 'FAILED', reason);
     },
 
-    /** Records a step's event once per message (a re-run after a crash finds it there). */
-    async recordEventOnce(messageId: number, status: string, reason: string) {
-      await knex.transaction(async (trx) => {
-        const seen = await trx('message_events').where({ message_id: messageId, status }).first('id');
-        if (!seen) await record(trx, messageId, status, reason);
-      });
+    /**
+     * Records a step's event once per message (a re-run after a crash, or a worker that took over the lease, finds it
+     * there): one statement, the unique index message_events_archived_once (migration 009) deciding which insert wins.
+     */
+    async recordEventOnce(messageId: number, status: 'ARCHIVED', reason: string) {
+      await knex.raw(
+        `with e as (insert into message_events (message_id, status, reason) values (?, ?, ?)
+                      on conflict (message_id) where status = 'ARCHIVED' do nothing returning message_id)
+         update messages set status = ?, updated_at = now() where id in (select message_id from e)`,
+        [messageId, status, reason, status],
+      );
     },
   };
 }

@@ -1,5 +1,5 @@
 // The embedded database's first start: PGlite's initdb takes seconds, so the build makes a migrated, empty
-// data directory once and a fresh ./data/db starts from a copy of it (embedded-dir.ts; cold start under 3 s).
+// data directory once and a fresh ./data/db starts from a copy of it (embedded-dir.ts).
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -18,7 +18,7 @@ async function build(): Promise<void> {
     const pglite = await PGlite.create(work);
     // The gateway uses the `postgres` database alone. initdb's template0 and template1 are two thirds of the
     // folder's files, and every fresh ./data/db would copy them; file creation is what the copy spends its time
-    // on (about 0.85 ms a file here), so they go. A CREATE DATABASE would need them; nothing here runs one.
+    // on, so they go. A CREATE DATABASE would need them; nothing here runs one.
     for (const t of ['template0', 'template1']) {
       await pglite.exec(`alter database ${t} is_template false`);
       await pglite.exec(`drop database ${t}`); // alone: DROP DATABASE cannot run in a transaction block

@@ -1,7 +1,7 @@
-// Group commit: a lone write goes at once; writes that queue behind a busy one share the next batch; a failed
-// batch is retried item by item so only the bad item fails.
+// Group commit: a lone write goes at once; writes that queue behind a busy one share the next batch; a batch an
+// item's values made fail is retried item by item so only the bad item fails; any other error is every request's.
 import assert from 'node:assert/strict';
-import { groupCommit } from '../../src/store/group-commit.js';
+import { CannotShare, groupCommit, itemError } from '../../src/store/group-commit.js';
 
 const tick = () => new Promise((r) => setImmediate(r));
 
@@ -53,12 +53,12 @@ describe('group commit', () => {
     assert.equal(most, 2);
   });
 
-  it('a failing batch is written item by item: the bad item fails alone, the others succeed', async () => {
+  it('a batch refused for an item (a constraint, SQLSTATE 23503) is written item by item: the bad item fails alone, the others succeed', async () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     const write = groupCommit<number, string>(
       async (items) => {
-        if (items.includes(13)) throw new Error('batch refused');
+        if (items.includes(13)) throw Object.assign(new Error('insert violates foreign key constraint'), { code: '23503' });
         return items.map(String);
       },
       async (item) => {
@@ -80,9 +80,49 @@ describe('group commit', () => {
     );
   });
 
-  it('a batch answering the wrong number of results is not trusted: each item is written on its own', async () => {
-    const write = groupCommit<number, string>(async () => ['only one'], async (i) => `one ${i}`, { maxBatch: 10, maxConcurrent: 1 });
-    const out = await Promise.all([1, 2, 3].map((i) => write(i)));
-    assert.deepEqual(out, ['one 1', 'one 2', 'one 3']);
+  /** A write busy with item 0 until released, so that the items written next share one batch; `alone` lists the items written on their own. */
+  function behindBusy(writeMany: (items: number[]) => Promise<string[]>) {
+    let release!: () => void;
+    const gate = new Promise<void>((r) => (release = r));
+    const alone: number[] = [];
+    const write = groupCommit<number, string>(writeMany, async (item) => {
+      if (item === 0) await gate;
+      alone.push(item);
+      return `one ${item}`;
+    }, { maxBatch: 10, maxConcurrent: 1 });
+    const busy = write(0);
+    return { write, alone, busy, release };
+  }
+
+  it('a shared statement that fails for no item (a lost connection): every request of the batch gets that error, none is written again', async () => {
+    const lost = new Error('Connection terminated unexpectedly');
+    const { write, alone, busy, release } = behindBusy(async () => {
+      throw lost;
+    });
+    await tick();
+    const results = Promise.allSettled([1, 2, 3].map((i) => write(i)));
+    release();
+    assert.equal(await busy, 'one 0');
+    assert.deepEqual((await results).map((r) => (r.status === 'rejected' ? r.reason : r.value)), [lost, lost, lost]);
+    assert.deepEqual(alone, [0], 'no item of the failed batch is written on its own (it may have been committed)');
+  });
+
+  it('a batch answering the wrong number of results fails every request of it: the statement wrote, writing again would write twice', async () => {
+    const { write, alone, busy, release } = behindBusy(async () => ['only one']);
+    await tick();
+    const results = Promise.allSettled([1, 2, 3].map((i) => write(i)));
+    release();
+    await busy;
+    for (const r of await results) {
+      assert.equal(r.status, 'rejected');
+      assert.match(String((r as PromiseRejectedResult).reason), /answered 1 results for 3 items/);
+    }
+    assert.deepEqual(alone, [0]);
+  });
+
+  it('itemError: constraint and data errors and CannotShare are an item\'s; connection, timeout and others are not', () => {
+    for (const code of ['23505', '23503', '22P02', '22001']) assert.equal(itemError(Object.assign(new Error(), { code })), true, code);
+    assert.equal(itemError(new CannotShare('one window')), true);
+    for (const e of [new Error('Connection terminated'), Object.assign(new Error(), { code: '57014' }), Object.assign(new Error(), { code: 'ECONNRESET' }), undefined]) assert.equal(itemError(e), false, String(e));
   });
 });

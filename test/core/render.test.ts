@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import fs from 'node:fs';
 import path from 'node:path';
 import { SendError, TemplateError, UnknownTemplate } from '../../src/core/errors.js';
-import { compileTemplate, renderTemplate, templateData, type TemplateVersion } from '../../src/core/render.js';
+import { compiledTemplates, compileTemplate, RENDER_CACHE_ENTRIES, renderTemplate, templateData, type TemplateVersion } from '../../src/core/render.js';
 import { SendRequestSchema, type SendRequest } from '../../src/core/send-request.js';
 import { parseXmlData } from '../../src/core/xml-data.js';
 
@@ -301,5 +301,18 @@ describe('renderTemplate: bounds (one render cannot stall the process)', () => {
     const r = renderTemplate(t, { DATA: { title: 'Rows', row } });
     assert.equal(r.html!.match(/<tr>/g)!.length, 1000);
     assert.ok(r.html!.includes('<tr><td>999</td><td>name 999 &amp; co</td><td>6993</td></tr>'));
+  });
+
+  it(`keeps at most ${RENDER_CACHE_ENTRIES} compiled versions, the least recently used going first`, () => {
+    const data = templateData(request(), {});
+    const kept = template('kept {{recipientName}}');
+    renderTemplate(kept, data);
+    for (let i = 0; i < RENDER_CACHE_ENTRIES + 200; i++) {
+      renderTemplate(template(`subject ${i} {{recipientName}}`), data);
+      if (i % 100 === 0) renderTemplate(kept, data); // used now and then: never the least recent
+      assert.ok(compiledTemplates() <= RENDER_CACHE_ENTRIES, `${compiledTemplates()} compiled after ${i + 1}`);
+    }
+    assert.equal(compiledTemplates(), RENDER_CACHE_ENTRIES);
+    assert.equal(renderTemplate(kept, data).subject, 'kept NAME');
   });
 });

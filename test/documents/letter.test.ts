@@ -6,7 +6,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { looksLikePdf } from '../../src/core/validate.js';
-import { makeLetterPdf, pageCount, textToPdf, type LetterInput } from '../../src/documents/letter.js';
+import { makeLetterPdf, textToPdf, type LetterInput } from '../../src/documents/letter.js';
 
 const run = promisify(execFile);
 const FILES = path.resolve(path.dirname(new URL(import.meta.url).pathname), '../../fixtures/files');
@@ -16,7 +16,7 @@ const HUNGARIAN = 'Tisztelt Kovács Őszike! Díjértesítő – árvíztűrő t
 function letter(over: Partial<LetterInput> = {}): LetterInput {
   return {
     messageId: 4711,
-    sender: { name: 'Hammy Biztosító Zrt.', email: 'ugyfelszolgalat@hammy.example' },
+    sender: { name: 'Hammy Biztosító Zrt.', postalAddress: 'Pf. 123;1364 Budapest' },
     recipientName: 'Kovács Őszike',
     recipientPostalAddress: 'Fő utca 12. II/3.;1011 Budapest\nMagyarország',
     letterType: 'REGISTERED',
@@ -71,9 +71,51 @@ describe('letter PDF (SPEC §4 step 6, POST)', () => {
     const { text, pages } = await poppler(pdf);
     assert.ok(n >= 3, `${n} pages`);
     assert.equal(n, pages);
-    assert.equal(await pageCount(pdf), pages);
     assert.ok(text.includes(`${n}/${n}`) && text.includes(`1/${n}`), 'page numbers in the footer');
     assert.ok(text.includes('60. bekezdés'), 'the last paragraph is not lost');
+  });
+
+  it('numbers the pages of a two-page letter 1/2 and 2/2', async () => {
+    const paragraphs = Array.from({ length: 14 }, (_, i) => `${i + 1}. bekezdés: ${'árvíztűrő tükörfúrógép '.repeat(12)}vége.`);
+    const { pdf, pageCount: n } = await makeLetterPdf(letter({ body: paragraphs.join('\n\n') }));
+    assert.equal(n, 2);
+    assert.equal((await poppler(pdf)).pages, 2);
+    const footer = (text: string) => /(\d+)\/(\d+)\s*$/.exec(text.trim())?.slice(1).join('/');
+    assert.equal(footer((await poppler(pdf, { first: 1, last: 1 })).text), '1/2');
+    assert.equal(footer((await poppler(pdf, { first: 2, last: 2 })).text), '2/2');
+    assert.match((await poppler(pdf, { first: 2, last: 2 })).text, /14\. bekezdés/);
+  });
+
+  it('counts the attachments’ pages in the letter’s footer: a one-page letter with two appended says 1/3', async () => {
+    const { pdf } = await makeLetterPdf(letter({ attachments: [{ fileName: 'minta.pdf', content: file('minta.pdf') }, { fileName: 'test.pdf', content: file('test.pdf') }] }));
+    const first = (await poppler(pdf, { first: 1, last: 1 })).text;
+    assert.match(first, /\b1\/3\b/);
+    assert.doesNotMatch(first, /\b1\/1\b/);
+  });
+
+  it('prints the sender’s name and postal return address in the sender block, never an e-mail address', async () => {
+    const { text } = await poppler((await makeLetterPdf(letter())).pdf);
+    const head = text.slice(0, text.indexOf('AJÁNLOTT'));
+    for (const s of ['Hammy Biztosító Zrt.', 'Pf. 123', '1364 Budapest']) assert.ok(head.includes(s), `${s} in the sender block:\n${head}`);
+    assert.doesNotMatch(text, /@/);
+    const { text: nameOnly } = await poppler((await makeLetterPdf(letter({ sender: { name: 'Hammy Biztosító Zrt.', postalAddress: null } }))).pdf);
+    assert.match(nameOnly, /^Hammy Biztosító Zrt\.\s+AJÁNLOTT/);
+  });
+
+  it('keeps the address inside the window of a DL envelope (20 mm left, 45 mm top, 85 × 45 mm), a long one too', async () => {
+    const mm = (pt: number) => (pt * 25.4) / 72;
+    for (const address of ['Fő utca 12. II/3.;1011 Budapest', 'Nagyon hosszú nevű utca és tér sarka 123/B. épület, IV. emelet 12. ajtó;1011 Budapest;Magyarország']) {
+      const f = path.join(dir, `${Math.random().toString(36).slice(2)}.pdf`);
+      fs.writeFileSync(f, (await makeLetterPdf(letter({ recipientPostalAddress: address }))).pdf);
+      const html = (await run('pdftotext', ['-bbox', '-f', '1', '-l', '1', f, '-'])).stdout;
+      const words = [...html.matchAll(/<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)<\/word>/g)].map((w) => ({ box: w.slice(1, 5).map(Number).map(mm), word: w[5]! }));
+      const inAddress = ['Kovács', 'Őszike', ...address.split(/[; ]/)].filter(Boolean);
+      const placed = words.filter((w) => inAddress.includes(w.word) && w.box[1]! > 40 && w.box[1]! < 97 && w.box[0]! < 110);
+      assert.equal(placed.length, inAddress.length, `every address word is on the page: ${placed.map((w) => w.word)}`);
+      for (const { box: [x0, y0, x1, y1], word } of placed) {
+        assert.ok(x0! >= 20 && x1! <= 105 && y0! >= 45 && y1! <= 90, `${word} at ${[x0, y0, x1, y1].map((v) => v!.toFixed(1))} mm is inside the window`);
+      }
+    }
   });
 
   it('appends the attachments’ pages in order and counts them', async () => {

@@ -5,6 +5,8 @@ import { loadConfig } from '../../src/config.js';
 import { api, problemMessages } from '../helpers/api.js';
 import { eventually, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
+import { pdfText } from '../helpers/tools.js';
+import path from 'node:path';
 
 const TOKEN = 'test-admin-token-4f9a1c';
 const CLIENTS = '/hammy/admin/v1/clients';
@@ -132,6 +134,37 @@ describe('client management (admin API)', function () {
     assert.deepEqual(unknownField.body.issues[0].source, { field: 'hashKey' });
     const missing = await api(gw.url, CLIENTS, { headers: admin, body: doc({}) });
     assert.deepEqual(problemMessages(missing.body).map((m: any) => m.field).sort(), ['defaultFromAddress', 'name']);
+  });
+
+  it('postalAddress: set, shown, changed and removed through the API; the letters print it as the sender, never the e-mail address', async () => {
+    const made = await api(gw.url, CLIENTS, { headers: admin, body: doc({ name: 'Posta Kft.', defaultFromAddress: 'level@posta.example', postalAddress: 'Pf. 77;1900 Budapest' }) });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    const id = made.body.data.id;
+    assert.equal(made.body.data.attributes.postalAddress, 'Pf. 77;1900 Budapest');
+    const senderBlock = async (batchId: string) => {
+      const sent = await postSoap(gw.url, envelope('sendMail', { clientHashKey: made.body.data.attributes.hashKey, channel: 'POST', recipientName: 'Kovács Őszike', recipientPostalAddress: 'Fő utca 1.;1011 Budapest', letterType: 'NORMAL', batchId, mailSubject: 'Levél', mailBody: 'Tisztelt Ügyfelünk!' }));
+      assert.equal(sent.code, 0, sent.raw);
+      await waitForStatus(gw, sent.messageId!, 'SENT');
+      const text = await pdfText(path.join(gw.config.printDir, `client${id}-${batchId}`, `${sent.messageId}.pdf`));
+      assert.doesNotMatch(text, /level@posta\.example/, 'no e-mail address in the letter');
+      return text.slice(0, text.indexOf('Kovács Őszike'));
+    };
+    assert.match(await senderBlock('first'), /^Posta Kft\.\s+Pf\. 77\s+1900 Budapest\s*$/);
+
+    const changed = await api(gw.url, `${CLIENTS}/${id}`, { method: 'PATCH', headers: admin, body: doc({ postalAddress: 'Posta utca 5.\n1234 Szeged' }) });
+    assert.equal(changed.status, 200, JSON.stringify(changed.body));
+    assert.equal((await api(gw.url, `${CLIENTS}/${id}`, { headers: admin })).body.data.attributes.postalAddress, 'Posta utca 5.\n1234 Szeged');
+    assert.match(await senderBlock('second'), /^Posta Kft\.\s+Posta utca 5\.\s+1234 Szeged\s*$/, 'the next letter shows the change');
+
+    const removed = await api(gw.url, `${CLIENTS}/${id}`, { method: 'PATCH', headers: admin, body: doc({ postalAddress: null }) });
+    assert.equal(removed.body.data.attributes.postalAddress, null);
+    assert.match(await senderBlock('third'), /^Posta Kft\.\s*$/, 'the name alone');
+
+    for (const bad of ['  ', 42, 'a\u0000b']) {
+      const r = await api(gw.url, `${CLIENTS}/${id}`, { method: 'PATCH', headers: admin, body: doc({ postalAddress: bad }) });
+      assert.equal(r.status, 400, JSON.stringify(r.body));
+      assert.equal(r.body.errors[0].source.pointer, '/data/attributes/postalAddress', JSON.stringify(r.body));
+    }
   });
 
   it('an unknown client id is 404', async () => {

@@ -100,6 +100,19 @@ describe('channels, archiving, certification and sources', function () {
       assert.match(await pdfSig(file), /Signature is Valid/);
       assert.ok((await pdfText(file)).includes('Árvíztűrő tükörfúrógép'));
     });
+    it('an HTML-only message with certificationExpected carries the text of its HTML as a signed PDF, not an empty one', async () => {
+      const html = '<h1>Díjértesítő</h1><p>Tisztelt <b>Ügyfelünk</b>!</p><p>Fizetendő: 12&nbsp;000 Ft</p><script>ignored()</script>';
+      const r = await postSoap(gw.url, envelope('sendMail', { ...base, mailBody: undefined, mailHtmlBody: html, recipientEmailAddress: 'certhtml@example.com', certificationExpected: 'true' }));
+      assert.equal(r.code, 0, r.raw);
+      await waitForStatus(gw, r.messageId!, 'SENT');
+      const mail = gw.smtp.received.find((m) => m.envelopeTo.includes('certhtml@example.com'))!;
+      const file = path.join(tempDir(), 'html-msg.pdf');
+      fs.writeFileSync(file, mail.mail.attachments.find((a) => a.filename === `message-${r.messageId}.pdf`)!.content);
+      assert.match(await pdfSig(file), /Signature is Valid/);
+      const text = (await pdfText(file)).replace(/\s+/g, ' ');
+      for (const s of ['Tisztelt Ügyfelünk!', 'Fizetendő: 12 000 Ft']) assert.ok(text.includes(s), `${s} in the signed PDF: ${text}`);
+      assert.ok(!text.includes('<p>') && !text.includes('ignored()'), 'text, not markup');
+    });
   });
 
   describe('PORTAL and the remote content API', () => {

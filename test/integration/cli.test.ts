@@ -51,10 +51,12 @@ describe('hammy command-line tool', function () {
   });
 
   it('walk-through: create a client, import a template folder, send by SOAP, REST and the queue, tail the batch to its end', async () => {
-    const made = await hammy(['client', 'create', '--name', 'Új Ügyfél Kft.', '--from', 'ertesito@uj.example', '--from-name', 'Új Ügyfél'], { HAMMY_ADMIN_TOKEN: TOKEN });
+    const made = await hammy(['client', 'create', '--name', 'Új Ügyfél Kft.', '--from', 'ertesito@uj.example', '--from-name', 'Új Ügyfél', '--postal-address', 'Pf. 12;1300 Budapest'], { HAMMY_ADMIN_TOKEN: TOKEN });
     assert.equal(made.code, 0, made.stderr);
     key = /hash key: ([0-9a-f]{40})/.exec(made.stdout)![1]!;
     clientId = /client (\d+) created/.exec(made.stdout)![1]!;
+    const shown = await (await fetch(`${gw.url}/hammy/admin/v1/clients/${clientId}`, { headers: { authorization: `Bearer ${TOKEN}` } })).json();
+    assert.equal(shown.data.attributes.postalAddress, 'Pf. 12;1300 Budapest');
 
     const imported = await asClient(['template', 'import', path.join(CLI, 'templates')]);
     assert.equal(imported.code, 0, imported.stderr);

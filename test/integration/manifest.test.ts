@@ -52,6 +52,16 @@ describe('print manifest, appended per letter', function () {
     assert.equal(await recorded('TORN'), fs.statSync(file).size);
   });
 
+  it('a recipient name with the separator or a quote is one quoted field (RFC 4180, ";" separated; names have no line breaks)', async () => {
+    const name = 'Kovács; "Öcsi" Őszike';
+    const r = await postSoap(gw.url, envelope('sendMail', { clientHashKey: DEMO_KEY, recipientName: name, mailSubject: 'levél', mailBody: 'b', channel: 'POST', recipientPostalAddress: 'Fő utca 1.;1011 Budapest', letterType: 'REGISTERED', batchId: 'QUOTED' }));
+    assert.equal(r.code, 0, r.raw);
+    await waitForStatus(gw, r.messageId!, 'SENT');
+    const text = fs.readFileSync(manifestOf('QUOTED'), 'utf8');
+    const { page_count } = await gw.db.knex('print_items').where({ message_id: r.messageId }).first('page_count');
+    assert.equal(text, `${HEADER}\n${r.messageId}.pdf;REGISTERED;false;false;${page_count};"Kovács; ""Öcsi"" Őszike";Fő utca 1. | 1011 Budapest;${r.messageId};false\n`);
+  });
+
   it('a manifest that went missing is written whole again with the next letter', async () => {
     const before = await letters('GONE', 2);
     fs.rmSync(manifestOf('GONE'));

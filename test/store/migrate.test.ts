@@ -18,6 +18,7 @@ describe('migrations', () => {
       assert.ok(first.includes('007_client_rate_limit'));
       assert.ok(first.includes('005_portal_keys'));
       assert.ok(first.includes('008_job_leases'));
+      assert.ok(first.includes('009_postal_address_events_once'));
       const tables = async () =>
         (await db.knex('information_schema.tables').where({ table_schema: schema }).orderBy('table_name').pluck('table_name')) as string[];
       const before = await tables();
@@ -41,6 +42,30 @@ describe('migrations', () => {
       const row = await db.knex('clients').first('*');
       assert.equal(row.key_hash, createHash('sha256').update('árvíztűrő-key', 'utf8').digest('hex'));
       assert.equal(row.hash_key, undefined);
+      assert.deepEqual(await migrate(db), []);
+    } finally {
+      await db.knex.destroy();
+    }
+  });
+
+  it('on the embedded PGlite, migration 009 keeps the first of duplicate ARCHIVED events, adds postal_address and drops letter_layout', async () => {
+    const db = { knex: embeddedKnex(await PGlite.create()), embedded: true };
+    try {
+      const upTo008 = Object.keys(migrations).sort().filter((n) => n <= '008_job_leases');
+      await db.knex.migrate.latest({ migrationSource: { getMigrations: async () => upTo008, getMigrationName: (n: string) => n, getMigration: async (n: string) => migrations[n]! } });
+      const [client] = await db.knex('clients').insert({ key_hash: 'k', name: 'Régi', default_from_address: 'r@example.com' }).returning('id');
+      const message = { client_id: client.id, status: 'ARCHIVED', channel: 'EMAIL', subject: 's', recipient_name: 'r', from_address: 'f@example.com', intake: 'soap' };
+      const [a] = await db.knex('messages').insert(message).returning('id');
+      const [b] = await db.knex('messages').insert(message).returning('id');
+      await db.knex('message_events').insert(['first', 'raced', 'raced again'].map((reason) => ({ message_id: a.id, status: 'ARCHIVED', reason })));
+      await db.knex('message_events').insert([{ message_id: a.id, status: 'RETRYING', reason: 'r1' }, { message_id: a.id, status: 'RETRYING', reason: 'r2' }, { message_id: b.id, status: 'ARCHIVED', reason: 'b' }]);
+      assert.ok((await migrate(db)).includes('009_postal_address_events_once'));
+      const reasons = async (id: number, status: string) => (await db.knex('message_events').where({ message_id: id, status }).orderBy('id').pluck('reason')) as string[];
+      assert.deepEqual(await reasons(a.id, 'ARCHIVED'), ['first']);
+      assert.deepEqual(await reasons(a.id, 'RETRYING'), ['r1', 'r2']);
+      assert.deepEqual(await reasons(b.id, 'ARCHIVED'), ['b']);
+      assert.equal(await db.knex.schema.hasColumn('templates', 'letter_layout'), false);
+      assert.equal(await db.knex.schema.hasColumn('clients', 'postal_address'), true);
       assert.deepEqual(await migrate(db), []);
     } finally {
       await db.knex.destroy();

@@ -1,27 +1,30 @@
 // Print manifests: one per batch in PRINT_DIR, a line appended per letter from print_items, serialised across processes.
 import fs from 'node:fs/promises';
 import path from 'node:path';
+import { stringify } from 'csv-stringify/sync';
 import type { ManifestLedger, PrintItem } from '../../core/print.js';
 import { writeAtomic } from '../../documents/archive.js';
 
 const COLUMNS = ['file', 'letterType', 'replyEnvelopeAttached', 'paymentSlipAttached', 'pageCount', 'recipientName', 'recipientPostalAddress', 'messageId', 'certified'];
+// csv-stringify quotes a field holding the separator, a quote or a line break; booleans as words (its default is 1 and '').
+const CSV = { delimiter: ';', cast: { boolean: (v: boolean) => String(v) } };
 
-function csvCell(v: unknown): string {
-  const s = String(v ?? '');
-  return /[";\n\r]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
-}
-
-const manifestLine = (r: PrintItem) =>
+const fields = (r: PrintItem) =>
   // Address lines joined on one line: one manifest line per letter, whatever reads it.
-  [r.file, r.letterType, r.replyEnvelopeAttached, r.paymentSlipAttached, r.pageCount, r.recipientName, String(r.recipientPostalAddress).split('\n').join(' | '), r.messageId, r.certified]
-    .map(csvCell)
-    .join(';') + '\n';
+  [r.file, r.letterType, r.replyEnvelopeAttached, r.paymentSlipAttached, r.pageCount, r.recipientName, String(r.recipientPostalAddress).split('\n').join(' | '), r.messageId, r.certified];
 
-export function manifestCsv(rows: PrintItem[]): string {
-  return [`${COLUMNS.join(';')}\n`, ...rows.map(manifestLine)].join('');
+const manifestLines = (rows: PrintItem[]) => stringify(rows.map(fields), CSV);
+
+function manifestCsv(rows: PrintItem[]): string {
+  return stringify([COLUMNS, ...rows.map(fields)], CSV);
 }
 
 const sizeOf = (file: string) => fs.stat(file).then((s) => s.size, (e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? -1 : Promise.reject(e)));
+
+/** The store's side of the manifests: the batch's lock, its letters, and the file length last committed. */
+export interface ManifestStore {
+  withManifest<T>(batchKey: string, write: (m: ManifestLedger) => Promise<T>): Promise<T>;
+}
 
 /**
  * Group commit: letters finishing together share one append. A caller's promise resolves after an append that
@@ -31,11 +34,6 @@ const sizeOf = (file: string) => fs.stat(file).then((s) => s.size, (e: NodeJS.Er
  * file's length at the last committed append: a longer file ends in an append whose commit failed (a crash), cut
  * off before the next; a missing or shorter one (or a batch from before appends) is written whole and renamed.
  */
-/** The store's side of the manifests: the batch's lock, its letters, and the file length last committed. */
-export interface ManifestStore {
-  withManifest<T>(batchKey: string, write: (m: ManifestLedger) => Promise<T>): Promise<T>;
-}
-
 export function createManifestWriter(store: ManifestStore, printDir: string) {
   const state = new Map<string, { queued?: Promise<void>; running?: Promise<void> }>();
 
@@ -55,7 +53,7 @@ export function createManifestWriter(store: ManifestStore, printDir: string) {
         // The rows written, by id: a letter committed since is not in the file yet (each statement sees new commits).
         await ledger.written(rows.filter((r) => !r.inManifest).map((r) => r.messageId), all.length);
       } else {
-        const lines = Buffer.from(pending.map(manifestLine).join(''), 'utf8');
+        const lines = Buffer.from(manifestLines(pending), 'utf8');
         const fh = await fs.open(file, 'r+');
         try {
           if (size > recorded) await fh.truncate(recorded);

@@ -26,7 +26,7 @@ export interface PrintStore extends ManifestStore {
 }
 
 /** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
-export function createPostChannel(o: { store: PrintStore; printDir: string; certifier: Certifier; senderName: (clientId: number) => Promise<string>; documentTimeoutMs: number }): Channel {
+export function createPostChannel(o: { store: PrintStore; printDir: string; certifier: Certifier; sender: (clientId: number) => Promise<LetterInput['sender']>; documentTimeoutMs: number }): Channel {
   const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
   const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
   const manifests = createManifestWriter(o.store, o.printDir);
@@ -36,7 +36,7 @@ export function createPostChannel(o: { store: PrintStore; printDir: string; cert
       const key = (await o.store.batchOf(m.id)) ?? batchKey(m);
       const input: LetterInput = {
         messageId: m.id,
-        sender: { name: await o.senderName(m.clientId), email: m.fromAddress },
+        sender: await o.sender(m.clientId),
         recipientName: m.recipientName,
         recipientPostalAddress: m.recipientPostalAddress ?? '',
         letterType: m.letterType ?? 'NORMAL',
