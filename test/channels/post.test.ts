@@ -74,7 +74,7 @@ describe('POST channel (no database)', () => {
   });
   afterEach(() => fs.rm(printDir, { recursive: true, force: true }));
 
-  const channel = (store: PrintStore) => createPostChannel({ store, printDir, certifier, senderName: async () => 'Demo Client', documentTimeoutMs: 30000 });
+  const channel = (store: PrintStore) => createPostChannel({ store, printDir, certifier, sender: async () => ({ name: 'Demo Client', postalAddress: null }), documentTimeoutMs: 30000 });
 
   it('writes the letter, records its print item and answers with its file and page count', async () => {
     const { store, items } = memoryPrintStore();
@@ -126,7 +126,7 @@ describe('POST channel (no database)', () => {
   it('fails a letter whose certification fails', async () => {
     const { store } = memoryPrintStore();
     const failing = { sign: async () => Promise.reject(new Error('no certificate')) } as unknown as Certifier;
-    const post = createPostChannel({ store, printDir, certifier: failing, senderName: async () => 'Demo Client', documentTimeoutMs: 30000 });
+    const post = createPostChannel({ store, printDir, certifier: failing, sender: async () => ({ name: 'Demo Client', postalAddress: null }), documentTimeoutMs: 30000 });
     const out = await post.deliver(letter(10, { certificationExpected: true }));
     assert.deepEqual({ kind: out.kind, reason: out.kind === 'failed' ? out.reason : '' }, { kind: 'failed', reason: 'certification of the letter failed' });
   });

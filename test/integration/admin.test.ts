@@ -163,7 +163,8 @@ describe('client management (admin API)', function () {
     for (const bad of ['  ', 42, 'a\u0000b']) {
       const r = await api(gw.url, `${CLIENTS}/${id}`, { method: 'PATCH', headers: admin, body: doc({ postalAddress: bad }) });
       assert.equal(r.status, 400, JSON.stringify(r.body));
-      assert.equal(r.body.errors[0].source.pointer, '/data/attributes/postalAddress', JSON.stringify(r.body));
+      assert.equal(r.body.code, 1, JSON.stringify(r.body));
+      assert.deepEqual(r.body.issues[0].source, { field: 'postalAddress' }, JSON.stringify(r.body));
     }
   });
 

@@ -27,8 +27,7 @@ function nsOf(prefix: string, ...scopes: Attributes[]): string | undefined {
  * One pass of saxes (a strict, conforming XML parser) over the request: well-formed, and only the envelope's
  * outline is kept (the Envelope, its Body, the Body's operation elements); nothing is built for the operation's
  * content, which is node-soap's to read. Not sax, which node-soap parses with: the same parser driven by two
- * sets of handlers gets slower for both (in a micro-benchmark, sax outline + node-soap's parse took 130 µs,
- * saxes outline + node-soap's parse 62 µs).
+ * sets of handlers gets slower for both (bench/RESULTS.md, "Notes from the code").
  */
 function outline(xml: string, position = false) {
   const parser = new SaxesParser({ xmlns: false, position });
