@@ -77,3 +77,12 @@ export class Producer {
     await this.close();
   }
 }
+
+/** Waits until a test gateway consumes its queue (its readiness), so what a test publishes next is taken. */
+export async function queueConsumed(url: string, ms = 15000) {
+  const until = Date.now() + ms;
+  while ((await fetch(`${url}/health/ready`).then((r) => r.status, () => 0)) !== 200) {
+    if (Date.now() > until) throw new Error(`${url} never became ready (queue intake consuming)`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}

@@ -5,7 +5,7 @@ import http from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import { DEMO_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
-import { AMQP_URL, Producer } from '../helpers/amqp.js';
+import { AMQP_URL, Producer, queueConsumed } from '../helpers/amqp.js';
 import { api, problemMessages } from '../helpers/api.js';
 import { JSONAPI, postJson, postJsonApi, SEND } from '../helpers/rest.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -80,13 +80,10 @@ describe('bounded bodies: memory budget, keys before bodies, JSON shape', functi
       AMQP_REPLY_EXCHANGE: `${queue}.reply`,
     });
     producer = await Producer.open();
-    await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'amqp consuming');
+    await queueConsumed(gw.url);
   });
   after(async () => {
-    await producer?.ch.deleteQueue(queue).catch(() => undefined);
-    await producer?.ch.deleteQueue(`${queue}.dead`).catch(() => undefined);
-    await producer?.ch.deleteExchange(`${queue}.reply`).catch(() => undefined);
-    await producer?.close();
+    await producer?.removeAndClose(queue);
     await gw?.stop();
   });
 

@@ -2,7 +2,7 @@
 // request that can never pass is code 1 or 3 (the caller's), not 9 ("safe to retry").
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { AMQP_URL, Producer } from '../helpers/amqp.js';
+import { AMQP_URL, Producer, queueConsumed } from '../helpers/amqp.js';
 import { api, problemMessages } from '../helpers/api.js';
 import { DEMO_KEY, eventually, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -28,12 +28,10 @@ describe('bounds: rendering and XML parsing', function () {
   before(async () => {
     gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue });
     producer = await Producer.open();
-    await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'consuming');
+    await queueConsumed(gw.url);
   });
   after(async () => {
-    await producer?.ch.deleteQueue(queue).catch(() => undefined);
-    await producer?.ch.deleteQueue(`${queue}.dead`).catch(() => undefined);
-    await producer?.close();
+    await producer?.removeAndClose(queue);
     await gw?.stop();
   });
 

@@ -5,7 +5,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { api, problemMessages } from '../helpers/api.js';
-import { AMQP_URL, Producer } from '../helpers/amqp.js';
+import { AMQP_URL, Producer, queueConsumed } from '../helpers/amqp.js';
 import { eventually, fixtureBytes, startTestGateway, waitForStatus, type TestGateway } from '../helpers/gateway.js';
 import { postJson } from '../helpers/rest.js';
 import { envelope, postSoap } from '../helpers/soap.js';
@@ -46,13 +46,10 @@ describe('per-client file folders (SOURCE_DIR and ARCHIVE_DIR)', function () {
     fs.mkdirSync(sourceOf('alpha'), { recursive: true });
     fs.copyFileSync(path.join(gw.config.sourceDir, 'demo', 'test.pdf'), sourceOf('alpha', 'a.pdf'));
     producer = await Producer.open();
-    await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'amqp consuming');
+    await queueConsumed(gw.url);
   });
   after(async () => {
-    await producer?.ch.deleteQueue(queue).catch(() => undefined);
-    await producer?.ch.deleteQueue(`${queue}.dead`).catch(() => undefined);
-    await producer?.ch.deleteExchange(`${queue}.reply`).catch(() => undefined);
-    await producer?.close();
+    await producer?.removeAndClose(queue);
     await gw?.stop();
   });
 

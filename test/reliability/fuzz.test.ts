@@ -10,7 +10,7 @@ import { checkEnvelope } from '../../src/adapters/soap/envelope.js';
 import { SendError } from '../../src/core/errors.js';
 import { validateSendRequest } from '../../src/core/validate.js';
 import { parseXmlData } from '../../src/core/xml-data.js';
-import { AMQP_URL, Producer } from '../helpers/amqp.js';
+import { AMQP_URL, Producer, queueConsumed } from '../helpers/amqp.js';
 import { eventually, fixture, startTestGateway, type TestGateway } from '../helpers/gateway.js';
 import { postSoap } from '../helpers/soap.js';
 import { recordScenario } from './results.js';
@@ -79,12 +79,10 @@ describe('reliability: fuzzing', function () {
     before(async () => {
       gw = await startTestGateway({ AMQP_URL, AMQP_QUEUE: queue });
       producer = await Producer.open();
-      await eventually(async () => (await (await fetch(`${gw.url}/health`)).json()).parts.amqp.state === 'consuming', 15000, 'consuming');
+      await queueConsumed(gw.url);
     });
     after(async () => {
-      await producer?.ch.deleteQueue(queue).catch(() => undefined);
-      await producer?.ch.deleteQueue(`${queue}.dead`).catch(() => undefined);
-      await producer?.close();
+      await producer?.removeAndClose(queue);
       await gw?.stop();
     });
 
