@@ -78,9 +78,11 @@ type Stall = { name: string; request: () => Promise<number> };
 /**
  * /health latency while one pathological request after another runs (issue 15: each of these froze /health for
  * seconds): a template preview with nested each, a plain-JSON body with a million keys, and a portal fetch of a
- * message whose HTML is 80,000 `<b>`. Returns /health's percentiles during each, and the statuses the requests got.
+ * message whose HTML is 80,000 `<b>`. With `gapMs` each request is followed by that pause (one of them running at a
+ * time among other traffic); without, they follow each other at once (one caller hammering). Returns /health's
+ * percentiles during each, and the statuses the requests got.
  */
-export async function stalls(url: string, adminToken: string, key: string, seconds: number) {
+export async function stalls(url: string, adminToken: string, key: string, seconds: number, gapMs = 0) {
   const json = async (path: string, body: unknown, headers: Record<string, string>) => {
     const r = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
     return { status: r.status, body: (await r.json()) as any };
@@ -115,6 +117,7 @@ export async function stalls(url: string, adminToken: string, key: string, secon
       while (running) {
         const s = await c.request().catch(() => 0);
         statuses[s] = (statuses[s] ?? 0) + 1;
+        if (gapMs) await sleep(gapMs);
       }
     })();
     const health = await healthLatency(url, seconds);
