@@ -23,6 +23,9 @@ export class RenderBudget {
   // Text returned by block bodies run inside the one now running: it is part of that one's result, so only
   // what a body adds itself counts (nested blocks are not counted once per level).
   private readonly inner: number[] = [];
+  // Text returned by the bodies that finished at each level and not yet written: the block's own `{{…}}` writes
+  // it next, and that text is counted already (else block text would count twice against the bound).
+  private readonly returned: number[] = [0];
 
   constructor(private readonly bounds: RenderBounds, private readonly deadline: number) {}
 
@@ -38,16 +41,19 @@ export class RenderBudget {
   run<T>(body: () => T): T {
     this.checkClock();
     this.inner.push(0);
+    this.returned.push(0);
     let out: T;
     let nested = 0;
     try {
       out = body();
     } finally {
       nested = this.inner.pop()!;
+      this.returned.pop();
     }
     const len = typeof out === 'string' ? out.length : 0;
     this.written += len - nested;
     if (this.inner.length) this.inner[this.inner.length - 1]! += len;
+    this.returned[this.returned.length - 1]! += len;
     if (this.written > this.bounds.maxBytes) this.tooLarge();
     return out;
   }
@@ -60,7 +66,10 @@ export class RenderBudget {
 
   /** One `{{value}}` written: `{{x}}` a thousand times with a large x builds its text inside one body. */
   charge(value: unknown): unknown {
-    const len = typeof value === 'string' ? value.length : 0;
+    const level = this.returned.length - 1;
+    const counted = typeof value === 'string' ? Math.min(value.length, this.returned[level]!) : 0;
+    this.returned[level]! -= counted;
+    const len = (typeof value === 'string' ? value.length : 0) - counted;
     this.written += len;
     if (this.inner.length) this.inner[this.inner.length - 1]! += len;
     if (this.written > this.bounds.maxBytes) this.tooLarge();
