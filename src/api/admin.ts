@@ -63,22 +63,31 @@ function parseSettings(attrs: Record<string, unknown>, required: (keyof Settings
   return parsed.data!;
 }
 
+/** Each setting's column; the API's names are SPEC-style camelCase, the table's snake_case. */
+const COLUMN_OF = {
+  name: 'name',
+  enabled: 'enabled',
+  defaultFromAddress: 'default_from_address',
+  defaultFromName: 'default_from_name',
+  postalAddress: 'postal_address',
+  maxAttachments: 'max_attachments',
+  maxAttachmentBytes: 'max_attachment_bytes',
+  rateLimitPerSecond: 'rate_limit_per_second',
+  jwtRequired: 'jwt_required',
+  jwtSecret: 'jwt_secret',
+  jwtPublicKey: 'jwt_public_key',
+  filesFolder: 'files_folder',
+} as const satisfies Record<Exclude<keyof SettingsInput, 'jwtAlgorithms'>, keyof ClientSettings>;
+
 function toColumns(s: Partial<SettingsInput>): ClientSettings {
-  const c: ClientSettings = {};
-  if (s.name !== undefined) c.name = s.name;
-  if (s.enabled !== undefined) c.enabled = s.enabled;
-  if (s.defaultFromAddress !== undefined) c.default_from_address = s.defaultFromAddress;
-  if (s.defaultFromName !== undefined) c.default_from_name = s.defaultFromName;
-  if (s.postalAddress !== undefined) c.postal_address = s.postalAddress;
-  if (s.maxAttachments !== undefined) c.max_attachments = s.maxAttachments;
-  if (s.maxAttachmentBytes !== undefined) c.max_attachment_bytes = s.maxAttachmentBytes;
-  if (s.rateLimitPerSecond !== undefined) c.rate_limit_per_second = s.rateLimitPerSecond;
-  if (s.jwtRequired !== undefined) c.jwt_required = s.jwtRequired;
+  const c: Record<string, unknown> = {};
+  for (const [setting, column] of Object.entries(COLUMN_OF)) {
+    const v = s[setting as keyof typeof COLUMN_OF];
+    if (v !== undefined) c[column] = v;
+  }
+  // Stored as a comma list, as auth.ts parseAlgorithms reads it.
   if (s.jwtAlgorithms !== undefined) c.jwt_algorithms = s.jwtAlgorithms.join(',') || null;
-  if (s.jwtSecret !== undefined) c.jwt_secret = s.jwtSecret;
-  if (s.jwtPublicKey !== undefined) c.jwt_public_key = s.jwtPublicKey;
-  if (s.filesFolder !== undefined) c.files_folder = s.filesFolder;
-  return c;
+  return c as ClientSettings;
 }
 
 /**
