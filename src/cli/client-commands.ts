@@ -2,7 +2,7 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { call, CliError } from './gateway-client.js';
-import { action, CLIENTS, print, positiveInt, type Globals } from './command.js';
+import { action, CLIENTS, print, positiveInt, show, type Globals } from './command.js';
 
 export function addClientCommands(program: Command) {
   const client = program.command('client').description('manage clients (admin API: needs the admin token)');
@@ -88,9 +88,9 @@ export function addClientCommands(program: Command) {
     .description('list clients (keys are never shown again)')
     .action(
       action(async (g) => {
-        const doc = await call(g, CLIENTS, { auth: 'admin' });
-        if (g.json) return print(JSON.stringify(doc, null, 2));
-        for (const c of doc.data) print(`${c.id.padStart(4)}  ${c.attributes.enabled ? 'enabled ' : 'disabled'}  ${c.attributes.name} <${c.attributes.defaultFromAddress}>`);
+        show(g, await call(g, CLIENTS, { auth: 'admin' }), (doc) =>
+          doc.data.map((c: any) => `${c.id.padStart(4)}  ${c.attributes.enabled ? 'enabled ' : 'disabled'}  ${c.attributes.name} <${c.attributes.defaultFromAddress}>`),
+        );
       }),
     );
 
@@ -102,10 +102,10 @@ export function addClientCommands(program: Command) {
     .description('make a portal key for the client; it is shown only now')
     .action(
       action(async (g, id: number) => {
-        const doc = await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin', method: 'POST' });
-        if (g.json) return print(JSON.stringify(doc, null, 2));
-        print(`portal key ${doc.data.id} created for client ${id}: ${doc.data.attributes.key}`);
-        print('(shown only now; give it to the platform that fetches the remote content)');
+        show(g, await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin', method: 'POST' }), (doc) => [
+          `portal key ${doc.data.id} created for client ${id}: ${doc.data.attributes.key}`,
+          '(shown only now; give it to the platform that fetches the remote content)',
+        ]);
       }),
     );
   portalKey
@@ -114,9 +114,9 @@ export function addClientCommands(program: Command) {
     .description("list the client's portal keys (never the keys themselves)")
     .action(
       action(async (g, id: number) => {
-        const doc = await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin' });
-        if (g.json) return print(JSON.stringify(doc, null, 2));
-        for (const k of doc.data) print(`${k.id.padStart(4)}  created ${k.attributes.createdAt}  last used ${k.attributes.lastUsedAt ?? 'never'}`);
+        show(g, await call(g, `${CLIENTS}/${id}/portal-keys`, { auth: 'admin' }), (doc) =>
+          doc.data.map((k: any) => `${k.id.padStart(4)}  created ${k.attributes.createdAt}  last used ${k.attributes.lastUsedAt ?? 'never'}`),
+        );
       }),
     );
   portalKey

@@ -27,3 +27,9 @@ export function action<A extends unknown[]>(fn: (g: Globals & Connection, ...arg
     }
   };
 }
+
+/** An API answer as the user asked for it: the JSON document with --json, else the lines `text` makes of it. */
+export function show(g: Globals, doc: any, text: (doc: any) => string[]): void {
+  if (g.json) return print(JSON.stringify(doc, null, 2));
+  for (const line of text(doc)) print(line);
+}

@@ -6,7 +6,7 @@ import { Command, Option } from 'commander';
 import { projectRoot } from '../core/project-root.js';
 import { call, CliError } from './gateway-client.js';
 import { addClientCommands } from './client-commands.js';
-import { action, positiveInt, print, sleep, V2 } from './command.js';
+import { action, positiveInt, print, show, sleep, V2 } from './command.js';
 import { importTemplates } from './import-templates.js';
 import { batchLine, messageReport, progressBar, type BatchState } from './render.js';
 import { readRequestFile, sendRequest, type SendVia } from './send-file.js';
@@ -41,9 +41,9 @@ template
   .description("list the client's template versions")
   .action(
     action(async (g) => {
-      const doc = await call(g, `${V2}/templates`, { auth: 'client' });
-      if (g.json) return print(JSON.stringify(doc, null, 2));
-      for (const t of doc.data) print(`${t.attributes.messageType} v${t.attributes.version}  ${t.attributes.active ? 'active  ' : 'inactive'}  ${t.attributes.defaultChannel ?? ''}`);
+      show(g, await call(g, `${V2}/templates`, { auth: 'client' }), (doc) =>
+        doc.data.map((t: any) => `${t.attributes.messageType} v${t.attributes.version}  ${t.attributes.active ? 'active  ' : 'inactive'}  ${t.attributes.defaultChannel ?? ''}`),
+      );
     }),
   );
 
