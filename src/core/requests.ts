@@ -1,7 +1,8 @@
 // acceptRequests: the one operation every intake calls (STYLE §8). The items of one request, the caller's defaults
 // from around the body and the base of the idempotency keys -> one answer per item, ok or a SendError; one item's
 // refusal never stops the others (README "Batch"). The intakes only translate their wire to this and back.
-import { IdempotencyConflict, SendError, toSendError } from './errors.js';
+import { IdempotencyConflict, SendError, toSendError, ValidationError } from './errors.js';
+import { callerKeyIssue } from './validate.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from './send-request.js';
 
 export type Answer = { ok: true; answer: SendAnswer } | { ok: false; error: SendError };
@@ -55,6 +56,8 @@ function namedByHeader(e: SendError, input: SendRequestInput, key: KeyBase): Sen
 }
 
 export async function acceptRequests(run: Operation, request: RequestItems, caller: Caller, key: KeyBase, o: AcceptOptions = {}): Promise<Answer[]> {
+  const keyIssue = 'delivery' in key ? undefined : callerKeyIssue(key.idempotencyKey, caller.intake);
+  if (keyIssue) return request.items.map(() => ({ ok: false, error: new ValidationError([keyIssue]) }));
   const answers: Answer[] = [];
   for (const [i, item] of request.items.entries()) {
     if (item instanceof SendError) {

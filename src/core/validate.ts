@@ -172,21 +172,26 @@ export function validateSendRequest(input: SendRequestInput, channel: ChannelNam
 /** Where a request came from is stored with it: bounded alike on every intake (issue 15), named as the caller sent it. */
 export const CONTEXT_MAX = 255;
 
+function contextIssue(field: string, v: string | undefined): Issue | undefined {
+  if (v === undefined) return undefined;
+  // X-Origin, X-Issuer and Idempotency-Key are headers on every wire; AMQP's message_id is a message property.
+  const issue = (text: string): Issue => (field === 'message_id' ? { code: 1, field, text } : headerIssue(1, field, text));
+  if (v.length > CONTEXT_MAX) return issue(`${field} must be at most ${CONTEXT_MAX} characters`);
+  if (!noNul(v)) return issue(`${field} must not contain a NUL character`);
+  return undefined;
+}
+
 export function checkIntakeContext(ctx: IntakeContext): void {
-  const fields: [string, string | undefined][] = [
-    ['X-Origin', ctx.origin],
-    ['X-Issuer', ctx.issuer],
-    [ctx.intake === 'amqp' ? 'message_id' : 'Idempotency-Key', ctx.idempotencyKey],
-  ];
-  const issues: Issue[] = [];
-  for (const [field, v] of fields) {
-    if (v === undefined) continue;
-    // X-Origin, X-Issuer and Idempotency-Key are headers on every wire; AMQP's message_id is a message property.
-    const issue = (text: string): Issue => (field === 'message_id' ? { code: 1, field, text } : headerIssue(1, field, text));
-    if (v.length > CONTEXT_MAX) issues.push(issue(`${field} must be at most ${CONTEXT_MAX} characters`));
-    else if (!noNul(v)) issues.push(issue(`${field} must not contain a NUL character`));
-  }
+  const issues = [contextIssue('X-Origin', ctx.origin), contextIssue('X-Issuer', ctx.issuer)].filter((i): i is Issue => i !== undefined);
   if (issues.length) throw new ValidationError(issues);
+}
+
+/**
+ * The caller's own idempotency key (REST Idempotency-Key, AMQP message_id), bounded as the caller sent it: a batch's
+ * `#<index>` suffixes are the gateway's, so a key within the bound is within it for every item.
+ */
+export function callerKeyIssue(key: string | undefined, intake: IntakeContext['intake']): Issue | undefined {
+  return contextIssue(intake === 'amqp' ? 'message_id' : 'Idempotency-Key', key);
 }
 
 export function validateResendRequest(input: SendRequestInput): ResendRequest {

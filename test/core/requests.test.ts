@@ -29,6 +29,23 @@ describe('acceptRequests', () => {
     assert.deepEqual(r.calls[0]!.ctx, { intake: 'rest', correlationId: 'c-1', origin: 'o', issuer: 'i', authorization: 'Bearer t', idempotencyKey: 'K' });
   });
 
+  it("bounds the caller's key as sent: 255 characters pass for every item of a batch, 256 refuse them all, nothing run", async () => {
+    const ok = recorder();
+    const answers = await acceptRequests(ok.run, { batch: true, items: [{}, {}] }, caller, { idempotencyKey: 'k'.repeat(255), header: 'Idempotency-Key' });
+    assert.ok(answers.every((a) => a.ok), JSON.stringify(answers));
+    assert.equal(ok.calls[1]!.ctx.idempotencyKey, `${'k'.repeat(255)}#1`);
+    const over = recorder();
+    const refused = await acceptRequests(over.run, { batch: true, items: [{}, {}] }, caller, { idempotencyKey: 'k'.repeat(256), header: 'Idempotency-Key' });
+    assert.equal(over.calls.length, 0);
+    for (const a of refused) {
+      assert.ok(!a.ok && a.error instanceof ValidationError);
+      assert.equal(a.error.issues[0]!.field, 'Idempotency-Key');
+      assert.equal(a.error.issues[0]!.text, 'Idempotency-Key must be at most 255 characters');
+    }
+    const amqp = await acceptRequests(recorder().run, { batch: false, items: [{}] }, { ...caller, intake: 'amqp' }, { idempotencyKey: 'm\u0000' });
+    assert.ok(!amqp[0]!.ok && amqp[0]!.error.issues[0]!.field === 'message_id');
+  });
+
   it('keys each item of a batch as <base>#<index>, the caller key and the delivery key alike', async () => {
     const a = recorder();
     await acceptRequests(a.run, { batch: true, items: [{}, {}] }, caller, { idempotencyKey: 'K' });
