@@ -31,6 +31,32 @@ export type { State };
 
 const SAFE_HOST = /^[A-Za-z0-9.\-:[\]]+$/;
 
+/**
+ * The operation a SOAP request names, from SOAPAction or else from the first 2 KiB of its body (the WSDL's
+ * soapAction is empty, as JAX-WS services have it): enough to answer a refusal in the operation's own form without
+ * reading, or holding, the rest of the body.
+ */
+function soapOperation(req: NodeJS.ReadableStream & { headers: Record<string, unknown> }, waitMs = 200): Promise<string> {
+  const action = String(req.headers.soapaction ?? '');
+  if (action.replace(/"/g, '')) return Promise.resolve(action);
+  return new Promise((resolve) => {
+    let head = '';
+    const done = () => {
+      clearTimeout(timer);
+      req.off('data', onData).off('end', done);
+      req.pause();
+      resolve(/<(?:[\w.-]+:)?resendMail[\s/>]/.test(head) ? 'resendMail' : 'sendMail');
+    };
+    const onData = (chunk: Buffer | string) => {
+      head += String(chunk);
+      if (head.length >= 2048) done();
+    };
+    // A body that does not come at once is not waited for: the refusal is then a sendMailResponse.
+    const timer = setTimeout(done, waitMs);
+    req.on('data', onData).once('end', done);
+  });
+}
+
 export function createHttpApp(d: HttpDeps): Koa<State> {
   const app = new Koa<State>();
   app.proxy = false;
@@ -105,7 +131,7 @@ export function createHttpApp(d: HttpDeps): Koa<State> {
     const key = ctx.get('x-client-hash-key').trim();
     // A key in the header is checked before the body is read: an unknown one cannot make the gateway hold a body.
     if (key && d.knownClient && !(await d.knownClient(key))) {
-      const reply = d.soap.refusal(new AuthError(undefined, 'X-Client-Hash-Key'));
+      const reply = d.soap.refusal(new AuthError(undefined, 'X-Client-Hash-Key'), await soapOperation(ctx.req));
       ctx.status = reply.status;
       ctx.type = 'text/xml; charset=utf-8';
       ctx.body = reply.body;

@@ -1,15 +1,15 @@
 // DMS search API: a client finds its archived documents by objectRef, documentType, objectType and metadata.
-import { verifyClient } from '../core/auth.js';
+import { callerOf } from './caller.js';
 import type { SendStore } from '../core/ports.js';
 import { NotFound, ValidationError } from '../core/errors.js';
 import type { DocumentStore } from '../store/documents.js';
-import type { ApiContext, ApiRouter } from './context.js';
+import type { ApiRouter } from './context.js';
 
 const BASE = '/hammy/json/send/v2/documents';
 
 export function documentRoutes(router: ApiRouter, sendStore: SendStore, docs: DocumentStore) {
   // Authenticated as the send API is: the hash key, and the JWT for clients that have one.
-  const client = (ctx: ApiContext) => verifyClient(sendStore, ctx.get('x-client-hash-key') || ctx.query.clientHashKey, ctx.get('authorization') || undefined);
+  const client = callerOf(sendStore);
 
   router.get(BASE, async (ctx) => {
     const c = await client(ctx);

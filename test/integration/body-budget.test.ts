@@ -115,6 +115,21 @@ describe('bounded bodies: memory budget, keys before bodies, JSON shape', functi
       assert.match(a.text, /<tns:sendMailResponse><response><status><code>2<\/code><messages><message><code>2<\/code><field>X-Client-Hash-Key<\/field>/);
     });
 
+    it('SOAP: the same refusal of a resendMail is a resendMailResponse, as the WSDL has it (SOAPAction empty, as the WSDL says)', async () => {
+      const head = '<soapenv:Envelope xmlns:soapenv="http://schemas.xmlsoap.org/soap/envelope/" xmlns:send="http://send.api.hammy.dbx.hu/"><soapenv:Body><send:resendMail><request>';
+      const res = await fetch(`${gw.url}${SOAP}`, { method: 'POST', headers: { 'content-type': 'text/xml; charset=utf-8', soapaction: '""', 'x-client-hash-key': 'nope' }, body: `${head}<messageId>1</messageId></request></send:resendMail></soapenv:Body></soapenv:Envelope>` });
+      assert.equal(res.status, 200);
+      assert.match(await res.text(), /<tns:resendMailResponse><response><status><code>2<\/code>/);
+    });
+
+    it('REST: X-User-Name over userName\'s 100 characters is code 1 naming the header', async () => {
+      const res = await fetch(`${gw.url}${SEND}`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-client-hash-key': DEMO_KEY, 'x-user-name': 'u'.repeat(101) }, body: '{}' });
+      const body = await res.json();
+      assert.equal(res.status, 400);
+      assert.equal(body.meta.responseStatus.messages[0].field, 'X-User-Name');
+      assert.equal(body.meta.responseStatus.messages[0].text, 'X-User-Name must be at most 100 characters');
+    });
+
     it('AMQP: an unknown header key is code 2 before the body is even inflated (a body that is no gzip at all)', async () => {
       const r = await producer.request(queue, 'not gzip', { contentEncoding: 'gzip', headers: { 'X-Client-Hash-Key': 'nope' } });
       assert.equal(r.json.meta.responseStatus.code, 2);

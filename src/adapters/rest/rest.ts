@@ -32,7 +32,8 @@ export type RestOptions = RestOperations & {
 };
 
 type Op = keyof RestOperations;
-const HEADER_MAX = 255;
+/** userName's bound (SPEC §1 table: 100), named as the header it came in. */
+const USER_NAME_MAX = 100;
 /** A request declaring at most 4 MiB holds its parts in memory (within the body budget); the rest are spooled. */
 const PART_MEMORY_PER_REQUEST = 4 * 1024 * 1024;
 
@@ -41,7 +42,7 @@ function callerOf(ctx: Context): Caller & { idempotencyKey?: string } {
   const q = (k: string) => (typeof ctx.query[k] === 'string' ? (ctx.query[k] as string) : undefined);
   const h = (k: string) => ctx.get(k) || undefined;
   // X-Origin, X-Issuer and Idempotency-Key are bounded in the core, on every intake; X-User-Name is named here, as a header.
-  if ((h('X-User-Name')?.length ?? 0) > HEADER_MAX) throw new ValidationError([headerIssue(1, 'X-User-Name', `X-User-Name must be at most ${HEADER_MAX} characters`)]);
+  if ((h('X-User-Name')?.length ?? 0) > USER_NAME_MAX) throw new ValidationError([headerIssue(1, 'X-User-Name', `X-User-Name must be at most ${USER_NAME_MAX} characters`)]);
   return {
     intake: 'rest',
     correlationId: ctx.state.correlationId,

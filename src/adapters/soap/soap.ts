@@ -69,12 +69,16 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
       return wsdlXml.replace(WSDL_LOCATION, `${baseUrl}/hammy/soap/send/v2`);
     },
 
-    /** A refusal decided before the body is read (e.g. an unknown client key in a header): a sendMailResponse with its status. */
-    refusal(err: SendError): SoapReply {
+    /**
+     * A refusal decided before the body is read (e.g. an unknown client key in a header): the operation's own response
+     * with its status. The body is not read, so the operation is the one SOAPAction names (sendMail when it names none).
+     */
+    refusal(err: SendError, soapAction = ''): SoapReply {
       const inner = responseXml.build(soapError(err)) as string;
+      const op = /resendMail/i.test(soapAction) ? 'resendMailResponse' : 'sendMailResponse';
       return {
         status: 200,
-        body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:tns="http://send.api.hammy.dbx.hu/"><soap:Body><tns:sendMailResponse>${inner}</tns:sendMailResponse></soap:Body></soap:Envelope>`,
+        body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:tns="http://send.api.hammy.dbx.hu/"><soap:Body><tns:${op}>${inner}</tns:${op}></soap:Body></soap:Envelope>`,
       };
     },
 
