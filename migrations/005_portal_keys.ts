@@ -26,7 +26,7 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.alterTable('messages', (t) => {
-    t.dropUnique(['remote_content_id'], 'messages_remote_content_id_portal');
+    // The partial unique index is an index, not a constraint: it goes with its column.
     t.dropColumn('remote_content_id');
   });
   await knex.schema.dropTable('portal_keys');

@@ -18,7 +18,21 @@ export type LetterInput = {
   subject: string;
   body: string;
   attachments: { fileName: string; content: Buffer }[];
+  /** Written into the PDF's Keywords: a later attempt of the same letter knows the file as its own (letterMarkOf). */
+  mark?: string;
 };
+
+const MARK_PREFIX = 'hammy-letter:';
+
+/** The mark a letter was made with (LetterInput.mark), read from a PDF file; undefined for any other file. */
+export async function letterMarkOf(pdf: Buffer): Promise<string | undefined> {
+  try {
+    const keywords = (await PdfFile.load(pdf, { updateMetadata: false, ignoreEncryption: true })).getKeywords() ?? '';
+    return keywords.startsWith(MARK_PREFIX) ? keywords.slice(MARK_PREFIX.length) : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 const mm = (v: number) => (v * 72) / 25.4;
 const MARGINS = { top: mm(20), left: mm(25), right: mm(20), bottom: mm(25) }; // the footer sits below the bottom one
@@ -42,7 +56,7 @@ type Doc = PDFKit.PDFDocument;
 export async function makeLetterPdf(input: LetterInput): Promise<{ pdf: Buffer; pageCount: number }> {
   const attachments = await readAttachments(input.attachments);
   const attachmentPages = attachments.reduce((n, a) => n + a.getPageCount(), 0);
-  const doc = await newDocument(input.subject);
+  const doc = await newDocument(input.subject, input.mark);
   const addressEnd = writeLetterHead(doc, input);
   // DIN 5008's subject line, unless an overlong address reaches below it.
   doc.font('bold').fontSize(11).text(oneLine(input.subject), MARGINS.left, Math.max(mm(98.5), addressEnd + 14), { width: WIDTH });
@@ -86,11 +100,11 @@ function loadFonts(): Promise<Fonts> {
   return fonts;
 }
 
-async function newDocument(title: string): Promise<Doc> {
+async function newDocument(title: string, mark?: string): Promise<Doc> {
   const { regular, bold } = await loadFonts();
   // bufferPages: the footers are written last, when the number of pages is known. `font`: pdfkit's default
   // (Helvetica, unembedded) would otherwise be set up, and named in the file, though nothing uses it.
-  const doc = new PDFDocument({ size: 'A4', margins: MARGINS, bufferPages: true, font: regular as unknown as string, info: { Title: title, Creator: 'hammy-gateway', Producer: 'hammy-gateway' } });
+  const doc = new PDFDocument({ size: 'A4', margins: MARGINS, bufferPages: true, font: regular as unknown as string, info: { Title: title, Creator: 'hammy-gateway', Producer: 'hammy-gateway', ...(mark ? { Keywords: `${MARK_PREFIX}${mark}` } : {}) } });
   // The standard 14 fonts lack ő and ű; pdfkit embeds the subset a document uses.
   doc.registerFont('regular', regular);
   doc.registerFont('bold', bold);

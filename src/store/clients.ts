@@ -36,7 +36,6 @@ export type ClientSettings = Partial<
 export const defaultFilesFolder = (id: number) => `client-${id}`;
 export const filesFolderOf = (r: { id: number; files_folder: string | null }) => r.files_folder ?? defaultFilesFolder(r.id);
 
-/** The sender block of a client's letters: its name and postal return address (never its e-mail address). */
 /** The folder name is another client's already (the unique index on files_folder). */
 export class FolderTaken extends Error {}
 

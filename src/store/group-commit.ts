@@ -14,8 +14,12 @@ export type GroupCommitOptions = {
 /** Thrown by `writeMany` when these items cannot share one statement: each is then written on its own. */
 export class CannotShare extends Error {}
 
-/** A row's values refused (SQLSTATE class 22 data exception, 23 integrity constraint), or items that cannot share. */
-export const itemError = (e: unknown) => e instanceof CannotShare || /^2[23]/.test(String((e as { code?: unknown })?.code ?? ''));
+/**
+ * A row's values refused (SQLSTATE class 22 data exception, 23 integrity constraint), two items of the statement
+ * that touch one row (21000: ON CONFLICT DO UPDATE cannot affect a row twice, e.g. one idempotency key retried
+ * while its first request waits in the same statement), or items that cannot share.
+ */
+export const itemError = (e: unknown) => e instanceof CannotShare || /^(2[23]|21000$)/.test(String((e as { code?: unknown })?.code ?? ''));
 
 type Pending<T, R> = { item: T; resolve: (r: R) => void; reject: (e: unknown) => void };
 

@@ -41,8 +41,12 @@ export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
   const finish = (job: ClaimedJob, workerId: string, status: string, reason: string | null) => finishBatched({ job, workerId, status, reason });
 
   return {
-    /** Leases up to `limit` due jobs for leaseMs; a job whose lease expired is taken over (its worker died or stalled mid-send). */
-    async claimDueJobs(workerId: string, limit: number, leaseMs: number): Promise<ClaimedJob[]> {
+    /**
+     * Leases up to `limit` due jobs for leaseMs; a job whose lease expired is taken over (its worker died or stalled
+     * mid-send). `holding`: the jobs this worker is still delivering or settling; their lease may have run out while
+     * the database was away, but they are not taken back by the worker that runs them (it would send them twice).
+     */
+    async claimDueJobs(workerId: string, limit: number, leaseMs: number, holding: number[] = []): Promise<ClaimedJob[]> {
       // The messages come with their jobs in the same round trip; attachments (any size) are read one message at a time.
       // The limit is written into the prepared statement's text (one per limit): told it as a parameter, PostgreSQL's
       // generic plan guessed a tenth of the table and scanned all of jobs and messages.
@@ -52,6 +56,7 @@ export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
         `with s as (
            select id, locked_by as was_locked_by from jobs
             where run_at <= now() and (locked_by is null or coalesce(lease_until, locked_at + (? * interval '1 millisecond')) < now())
+              and not (id = any(?::bigint[]))
             order by run_at, id
             limit ${n}
             for update skip locked),
@@ -64,7 +69,7 @@ export function createJobStore(knex: Knex, blobsOf: BlobsOf = byteaBlobs) {
                 exists (select 1 from attachments a where a.message_id = c.message_id) as has_attachments, m.id, ${CLAIM_COLUMNS}
            from c left join messages m on m.id = c.message_id
           order by c.id`,
-        [leaseMs, workerId, leaseMs],
+        [leaseMs, holding, workerId, leaseMs],
       ).options(prepared(knex, `hammy_claim_${n}`));
       return r.rows.map((x: any) => ({
         id: Number(x.job_id),

@@ -177,7 +177,7 @@ export function createWorker(o: WorkerOptions) {
       let claimed: ClaimedJob[] = [];
       if (free >= claimAt) {
         try {
-          claimed = await o.jobs.claimDueJobs(workerId, free, o.leaseMs);
+          claimed = await o.jobs.claimDueJobs(workerId, free, o.leaseMs, [...held.keys()]);
         } catch (e) {
           o.log.error({ err: e }, 'claiming jobs failed');
         }

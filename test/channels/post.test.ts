@@ -123,6 +123,19 @@ describe('POST channel (no database)', () => {
     assert.equal(items.has(9), false);
   });
 
+  it('a letter whose file was written but whose print item was not (a crash between the two) is written again, not refused', async () => {
+    const { store, items } = memoryPrintStore();
+    const crashing: PrintStore = { ...store, record: async () => Promise.reject(new Error('the process died here')) };
+    await assert.rejects(channel(crashing).deliver(letter(11)));
+    assert.equal(items.has(11), false, 'the first attempt left its file but no print item');
+    const again = await channel(store).deliver(letter(11));
+    assert.equal(again.kind, 'sent', JSON.stringify(again));
+    assert.equal(items.has(11), true);
+    // Another message with that id (an older database's), saying something else, is still kept.
+    const out = await channel(memoryPrintStore().store).deliver(letter(11, { subject: 'something else' }));
+    assert.equal(out.kind, 'retry');
+  });
+
   it('fails a letter whose certification fails', async () => {
     const { store } = memoryPrintStore();
     const failing = { sign: async () => Promise.reject(new Error('no certificate')) } as unknown as Certifier;

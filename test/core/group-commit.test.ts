@@ -121,7 +121,7 @@ describe('group commit', () => {
   });
 
   it('itemError: constraint and data errors and CannotShare are an item\'s; connection, timeout and others are not', () => {
-    for (const code of ['23505', '23503', '22P02', '22001']) assert.equal(itemError(Object.assign(new Error(), { code })), true, code);
+    for (const code of ['23505', '23503', '22P02', '22001', '21000']) assert.equal(itemError(Object.assign(new Error(), { code })), true, code);
     assert.equal(itemError(new CannotShare('one window')), true);
     for (const e of [new Error('Connection terminated'), Object.assign(new Error(), { code: '57014' }), Object.assign(new Error(), { code: 'ECONNRESET' }), undefined]) assert.equal(itemError(e), false, String(e));
   });

@@ -1,4 +1,5 @@
 // POST channel: a print-ready PDF letter per message in PRINT_DIR/<batch>/, and its line in the batch manifest.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FileTaken, writeNew } from '../../documents/archive.js';
@@ -25,11 +26,21 @@ export interface PrintStore extends ManifestStore {
   record(item: PrintItem): Promise<void>;
 }
 
+/**
+ * What a letter is marked with: its message and what it says. A file of an older database that has this message's
+ * id is another message's unless it says the same (then replacing it loses nothing).
+ */
+function letterMark(m: StoredMessage): string {
+  const h = createHash('sha256').update(JSON.stringify([m.id, m.clientId, m.subject, m.textBody, m.htmlBody, m.recipientName, m.recipientPostalAddress]));
+  return `${m.id}:${h.digest('base64url').slice(0, 22)}`;
+}
+
 /** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
 export function createPostChannel(o: { store: PrintStore; printDir: string; certifier: Certifier; sender: (clientId: number) => Promise<LetterInput['sender']>; documentTimeoutMs: number }): Channel {
   const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
   const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
   const manifests = createManifestWriter(o.store, o.printDir);
+  const letterMarkOfFile = async (pdf: Buffer) => (await import('../../documents/letter.js')).letterMarkOf(pdf);
   return {
     async deliver(m): Promise<Outcome> {
       // A re-run after a crash keeps the batch the letter was first written to.
@@ -44,6 +55,7 @@ export function createPostChannel(o: { store: PrintStore; printDir: string; cert
         subject: m.subject,
         body: m.textBody ?? htmlToText(m.htmlBody ?? ''),
         attachments: m.attachments.map((a) => ({ fileName: a.fileName, content: a.content })),
+        mark: letterMark(m),
       };
       let letter: { pdf: Buffer; pageCount: number };
       try {
@@ -64,8 +76,9 @@ export function createPostChannel(o: { store: PrintStore; printDir: string; cert
       const file = `${m.id}.pdf`;
       try {
         const dir = path.join(o.printDir, key);
-        // An earlier attempt of this letter that got as far as its print item wrote the file there; else it is another's.
-        const mine = async () => (await o.store.batchOf(m.id)) === key;
+        // The file of an earlier attempt of this letter (one that got as far as its print item, or one that crashed before
+        // it) is replaced; another message's (an older database's) is kept.
+        const mine = async (existing: Buffer) => (await o.store.batchOf(m.id)) === key || (await letterMarkOfFile(existing)) === input.mark;
         await within(
           fs.mkdir(dir, { recursive: true }).then(() => writeNew(path.join(dir, file), pdf, mine)),
           'writing the letter',
