@@ -1,5 +1,6 @@
 // Deadlines for outbound work (issue 16): a call that passes its deadline rejects with a DeadlineError, so the
 // delivery is retried like an SMTP 4xx instead of hanging while its lease is renewed.
+import type { Outcome } from './delivery.js';
 
 export class DeadlineError extends Error {
   readonly code = 'ETIMEDOUT';
@@ -22,4 +23,9 @@ export function withDeadline<T>(work: Promise<T>, ms: number, what: string): Pro
   work.catch(() => undefined); // a failure after the deadline is nobody's to handle
   const inTime = work.then((v) => (performance.now() - started > ms ? Promise.reject(new DeadlineError(what, ms)) : v));
   return Promise.race([inTime, late]).finally(() => clearTimeout(timer));
+}
+
+/** A step past its deadline is retried like an SMTP 4xx (issue 16 point 3): its outcome, or undefined for any other error. */
+export function lateOutcome(e: unknown): Outcome | undefined {
+  return e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined;
 }

@@ -1,6 +1,6 @@
 // The steps after a message is claimed (STYLE §3): certify, archive, then the channel; each safe to run again.
 import { codeOf, type Channel, type Outcome, type StoredMessage } from '../core/delivery.js';
-import { DeadlineError, withDeadline } from '../core/deadline.js';
+import { lateOutcome, withDeadline } from '../core/deadline.js';
 import type { ChannelName } from '../core/send-request.js';
 import type { Archiver } from '../documents/archive.js';
 import type { Certifier } from '../documents/certify.js';
@@ -20,7 +20,8 @@ export function createPipeline(o: { channels: Partial<Record<ChannelName, Channe
       try {
         c = await withDeadline(o.certifier.certify(m), o.documentTimeoutMs, 'certification');
       } catch (e) {
-        if (e instanceof DeadlineError) return { kind: 'retry', reason: `timeout: ${e.message}` };
+        const late = lateOutcome(e);
+        if (late) return late;
         throw e;
       }
       if (!c.ok) return { kind: 'failed', reason: c.reason, detail: c.detail };
@@ -34,7 +35,7 @@ export function createPipeline(o: { channels: Partial<Record<ChannelName, Channe
           await o.jobs.recordEventOnce(m.id, 'ARCHIVED', n > 0 ? `${n} item(s) archived` : 'archived');
         }
       } catch (e) {
-        return e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : { kind: 'retry', reason: `archiving failed${codeOf(e)}`, detail: e };
+        return lateOutcome(e) ?? { kind: 'retry', reason: `archiving failed${codeOf(e)}`, detail: e };
       }
     }
     const out = await channel.deliver(m);

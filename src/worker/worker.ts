@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { lazyChild } from '../log.js';
 import type { Outcome } from '../core/delivery.js';
-import { DeadlineError, withDeadline } from '../core/deadline.js';
+import { lateOutcome, withDeadline } from '../core/deadline.js';
 import type { ClaimedJob, JobStore } from '../store/jobs.js';
 import type { Pipeline } from './pipeline.js';
 
@@ -84,7 +84,7 @@ export function createWorker(o: WorkerOptions) {
   // The delivery's deadline is a backstop: each outbound call has its own, shorter one.
   const deliverWithin = (message: Parameters<Pipeline>[0], log: () => Logger) =>
     withDeadline(o.pipeline(message), o.deliveryTimeoutMs, 'delivery').catch(
-      (e: unknown): Outcome => ({ kind: 'retry', reason: e instanceof DeadlineError ? `timeout: ${e.message}` : safeReason(log, e, 'unexpected error') }),
+      (e: unknown): Outcome => lateOutcome(e) ?? { kind: 'retry', reason: safeReason(log, e, 'unexpected error') },
     );
 
   async function deliver(job: ClaimedJob) {

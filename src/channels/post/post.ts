@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import fs from 'node:fs/promises';
 import path from 'node:path';
 import { FileTaken, writeNew } from '../../documents/archive.js';
-import { DeadlineError, withDeadline } from '../../core/deadline.js';
+import { lateOutcome, withDeadline } from '../../core/deadline.js';
 import type { Certifier } from '../../documents/certify.js';
 import type { LetterInput } from '../../documents/letter.js';
 import type { StoredMessage } from '../../core/delivery.js';
@@ -38,7 +38,7 @@ function letterMark(m: StoredMessage): string {
 /** documentTimeoutMs: the deadline of making, signing and writing a letter; past it, the letter is retried (SMTP 4xx-like). */
 export function createPostChannel(o: { store: PrintStore; printDir: string; certifier: Certifier; sender: (clientId: number) => Promise<LetterInput['sender']>; documentTimeoutMs: number }): Channel {
   const within = <T>(work: Promise<T>, what: string) => withDeadline(work, o.documentTimeoutMs, what);
-  const late = (e: unknown): Outcome | undefined => (e instanceof DeadlineError ? { kind: 'retry', reason: `timeout: ${e.message}` } : undefined);
+  const late = lateOutcome;
   const manifests = createManifestWriter(o.store, o.printDir);
   const letterMarkOfFile = async (pdf: Buffer) => (await import('../../documents/letter.js')).letterMarkOf(pdf);
   return {
