@@ -79,70 +79,70 @@ const COLUMN_OF = {
   filesFolder: 'files_folder',
 } as const satisfies Record<Exclude<keyof SettingsInput, 'jwtAlgorithms'>, keyof ClientSettings>;
 
-function toColumns(s: Partial<SettingsInput>): ClientSettings {
-  const c: Record<string, unknown> = {};
+function toColumns(settings: Partial<SettingsInput>): ClientSettings {
+  const columns: Record<string, unknown> = {};
   for (const [setting, column] of Object.entries(COLUMN_OF)) {
-    const v = s[setting as keyof typeof COLUMN_OF];
-    if (v !== undefined) c[column] = v;
+    const v = settings[setting as keyof typeof COLUMN_OF];
+    if (v !== undefined) columns[column] = v;
   }
   // Stored as a comma list, as auth.ts parseAlgorithms reads it.
-  if (s.jwtAlgorithms !== undefined) c.jwt_algorithms = s.jwtAlgorithms.join(',') || null;
-  return c as ClientSettings;
+  if (settings.jwtAlgorithms !== undefined) columns.jwt_algorithms = settings.jwtAlgorithms.join(',') || null;
+  return columns as ClientSettings;
 }
 
 /**
  * Settings that depend on the gateway or on the client's id: a JWT secret is stored only sealed (SECRETS_KEY), and
  * `client-<n>` is every client's default folder, so only client n may name it (it then means the default).
  */
-function storageIssues(c: ClientSettings, clients: ClientStore, id?: number): Issue[] {
+function storageIssues(columns: ClientSettings, clients: ClientStore, id?: number): Issue[] {
   const issues: Issue[] = [];
-  if (c.jwt_secret && !clients.sealsSecrets) {
+  if (columns.jwt_secret && !clients.sealsSecrets) {
     issues.push({ code: 1, field: 'jwtSecret', text: 'jwtSecret cannot be stored: SECRETS_KEY must be set on the gateway to keep it encrypted, or use jwtPublicKey with an RS, PS, ES or EdDSA algorithm' });
   }
-  const reserved = /^client-(\d+)$/.exec(c.files_folder ?? '');
-  if (reserved && reserved[1] === String(id)) c.files_folder = null;
-  else if (reserved) issues.push({ code: 1, field: 'filesFolder', text: `filesFolder ${c.files_folder} is reserved: client-<id> is the default folder of client <id>` });
+  const reserved = /^client-(\d+)$/.exec(columns.files_folder ?? '');
+  if (reserved && reserved[1] === String(id)) columns.files_folder = null;
+  else if (reserved) issues.push({ code: 1, field: 'filesFolder', text: `filesFolder ${columns.files_folder} is reserved: client-<id> is the default folder of client <id>` });
   return issues;
 }
 
-const folderTaken = (c: ClientSettings) => new ValidationError([{ code: 1, field: 'filesFolder', text: `filesFolder ${c.files_folder} is already another client's folder` }]);
+const folderTaken = (columns: ClientSettings) => new ValidationError([{ code: 1, field: 'filesFolder', text: `filesFolder ${columns.files_folder} is already another client's folder` }]);
 
 /** A client that requires a JWT must be able to check one: algorithms, and the key of each algorithm's family. */
-function jwtIssues(c: ClientSettings): Issue[] {
-  const algs = (c.jwt_algorithms ?? '').split(',').filter(Boolean);
+function jwtIssues(columns: ClientSettings): Issue[] {
+  const algs = (columns.jwt_algorithms ?? '').split(',').filter(Boolean);
   const issues: Issue[] = [];
-  if (algs.some((a) => a.startsWith('HS')) && !c.jwt_secret) issues.push({ code: 1, field: 'jwtSecret', text: 'jwtSecret is required for HS algorithms' });
-  if (algs.some((a) => !a.startsWith('HS')) && !c.jwt_public_key) issues.push({ code: 1, field: 'jwtPublicKey', text: 'jwtPublicKey is required for RS, PS, ES and EdDSA algorithms' });
-  if (c.jwt_required && algs.length === 0) issues.push({ code: 1, field: 'jwtAlgorithms', text: 'jwtAlgorithms is required when jwtRequired is true' });
+  if (algs.some((a) => a.startsWith('HS')) && !columns.jwt_secret) issues.push({ code: 1, field: 'jwtSecret', text: 'jwtSecret is required for HS algorithms' });
+  if (algs.some((a) => !a.startsWith('HS')) && !columns.jwt_public_key) issues.push({ code: 1, field: 'jwtPublicKey', text: 'jwtPublicKey is required for RS, PS, ES and EdDSA algorithms' });
+  if (columns.jwt_required && algs.length === 0) issues.push({ code: 1, field: 'jwtAlgorithms', text: 'jwtAlgorithms is required when jwtRequired is true' });
   return issues;
 }
 
-function clientResource(r: ClientRow & { key?: string }, withKey = false) {
+function clientResource(row: ClientRow & { key?: string }, withKey = false) {
   return {
     type: 'clients',
-    id: String(r.id),
+    id: String(row.id),
     attributes: {
-      name: r.name,
-      enabled: r.enabled,
-      defaultFromAddress: r.default_from_address,
-      defaultFromName: r.default_from_name,
-      postalAddress: r.postal_address,
-      maxAttachments: r.max_attachments,
-      maxAttachmentBytes: r.max_attachment_bytes,
-      rateLimitPerSecond: r.rate_limit_per_second,
-      jwtRequired: r.jwt_required,
-      jwtAlgorithms: (r.jwt_algorithms ?? '').split(',').filter(Boolean),
+      name: row.name,
+      enabled: row.enabled,
+      defaultFromAddress: row.default_from_address,
+      defaultFromName: row.default_from_name,
+      postalAddress: row.postal_address,
+      maxAttachments: row.max_attachments,
+      maxAttachmentBytes: row.max_attachment_bytes,
+      rateLimitPerSecond: row.rate_limit_per_second,
+      jwtRequired: row.jwt_required,
+      jwtAlgorithms: (row.jwt_algorithms ?? '').split(',').filter(Boolean),
       // A secret is never shown again; the public key is public.
-      jwtSecretSet: r.jwt_secret !== null,
-      jwtPublicKey: r.jwt_public_key,
-      filesFolder: filesFolderOf(r),
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-      keyRotatedAt: r.key_rotated_at,
+      jwtSecretSet: row.jwt_secret !== null,
+      jwtPublicKey: row.jwt_public_key,
+      filesFolder: filesFolderOf(row),
+      createdAt: row.created_at,
+      updatedAt: row.updated_at,
+      keyRotatedAt: row.key_rotated_at,
       // The key is shown only in the answer that made it (create, rotate): store it then.
-      ...(withKey && r.key ? { hashKey: r.key } : {}),
+      ...(withKey && row.key ? { hashKey: row.key } : {}),
     },
-    links: { self: `${CLIENTS}/${r.id}` },
+    links: { self: `${CLIENTS}/${row.id}` },
   };
 }
 

@@ -9,13 +9,13 @@ import { JSONAPI } from '../adapters/forms/jsonapi.js';
 
 const keysPath = (clientId: number) => `${CLIENTS}/${clientId}/portal-keys`;
 
-function keyResource(r: PortalKeyRow, key?: string) {
+function keyResource(row: PortalKeyRow, key?: string) {
   return {
     type: 'portalKeys',
-    id: String(r.id),
-    attributes: { createdAt: r.createdAt, lastUsedAt: r.lastUsedAt, ...(key ? { key } : {}) },
-    relationships: { client: { data: { type: 'clients', id: String(r.clientId) }, links: { related: `${CLIENTS}/${r.clientId}` } } },
-    links: { self: `${keysPath(r.clientId)}/${r.id}` },
+    id: String(row.id),
+    attributes: { createdAt: row.createdAt, lastUsedAt: row.lastUsedAt, ...(key ? { key } : {}) },
+    relationships: { client: { data: { type: 'clients', id: String(row.clientId) }, links: { related: `${CLIENTS}/${row.clientId}` } } },
+    links: { self: `${keysPath(row.clientId)}/${row.id}` },
   };
 }
 
