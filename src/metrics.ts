@@ -25,24 +25,19 @@ export function createMetrics(queue: QueueStats) {
   const deliveries = new Counter({ name: 'hammy_deliveries_total', help: 'Delivery attempts by channel and outcome (sent, retry, failed)', labelNames: ['channel', 'outcome'], registers: [registry] });
   const takeovers = new Counter({ name: 'hammy_job_takeovers_total', help: 'Jobs claimed after their lease expired while another worker held them: each message may have been sent twice', registers: [registry] });
   const flowDelays = new Counter({ name: 'hammy_intake_flow_delays_total', help: 'Accepts held back because the delivery backlog was long (INTAKE_FLOW_BACKLOG)', registers: [registry] });
-  new Gauge({
-    name: 'hammy_queue_depth',
-    help: 'Delivery jobs waiting or in progress',
-    registers: [registry],
-    async collect() {
-      const n = await queue.depth().catch(() => undefined);
-      if (n !== undefined) this.set(n);
-    },
-  });
-  new Gauge({
-    name: 'hammy_oldest_job_age_seconds',
-    help: 'Age of the oldest delivery job still queued',
-    registers: [registry],
-    async collect() {
-      const s = await queue.oldestAgeSeconds().catch(() => undefined);
-      if (s !== undefined) this.set(s);
-    },
-  });
+  // Read from the queue when scraped; a database that does not answer leaves the last value.
+  const queueGauge = (name: string, help: string, read: () => Promise<number>) =>
+    new Gauge({
+      name,
+      help,
+      registers: [registry],
+      async collect() {
+        const value = await read().catch(() => undefined);
+        if (value !== undefined) this.set(value);
+      },
+    });
+  queueGauge('hammy_queue_depth', 'Delivery jobs waiting or in progress', () => queue.depth());
+  queueGauge('hammy_oldest_job_age_seconds', 'Age of the oldest delivery job still queued', () => queue.oldestAgeSeconds());
 
   return {
     registry,
