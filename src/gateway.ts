@@ -126,7 +126,7 @@ export async function startGateway(config: Config, opts: GatewayOptions = {}): P
   let amqpIntake: AmqpIntake | undefined;
   let url = '';
   if (intakes) {
-    const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), { send, resend }, log.child({ part: 'soap' }));
+    const soap = await createSoapAdapter(path.join(root, 'wsdl', 'send-v2.wsdl'), { send, resend, status: { store: deps.store, messages: createMessageQueries(db.knex) } }, log.child({ part: 'soap' }));
     const app = createHttpApp({
       log,
       soap,

@@ -45,7 +45,7 @@ function soapOperation(req: NodeJS.ReadableStream & { headers: Record<string, un
       clearTimeout(timer);
       req.off('data', onData).off('end', done);
       req.pause();
-      resolve(/<(?:[\w.-]+:)?resendMail[\s/>]/.test(head) ? 'resendMail' : 'sendMail');
+      resolve(/<(?:[\w.-]+:)?(resendMail|getMessageStatus)[\s/>]/.exec(head)?.[1] ?? 'sendMail');
     };
     const onData = (chunk: Buffer | string) => {
       head += String(chunk);

@@ -171,6 +171,9 @@ export const ResendRequestSchema = z.object({
   params: entries(ParamSchema),
 });
 export type ResendRequest = z.output<typeof ResendRequestSchema>;
+/** getMessageStatus: which message, asked by whom (SPEC §5 over SOAP). */
+export const MessageRefSchema = ResendRequestSchema.pick({ clientHashKey: true, messageId: true });
+export type MessageRef = z.output<typeof MessageRefSchema>;
 
 /** Where a request came from: not part of the payload, stored with the message (SPEC §3 traceability). */
 export type IntakeContext = {

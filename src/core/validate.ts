@@ -6,12 +6,14 @@ import {
   CHANNELS,
   contentHead,
   contentSize,
+  MessageRefSchema,
   noNul,
   ResendRequestSchema,
   SendRequestSchema,
   type Attachment,
   type ChannelName,
   type IntakeContext,
+  type MessageRef,
   type ResendRequest,
   type SendRequest,
   type SendRequestInput,
@@ -194,11 +196,15 @@ export function callerKeyIssue(key: string | undefined, intake: IntakeContext['i
   return contextIssue(intake === 'amqp' ? 'message_id' : 'Idempotency-Key', key);
 }
 
-export function validateResendRequest(input: SendRequestInput): ResendRequest {
-  const parsed = ResendRequestSchema.safeParse(input);
-  if (!parsed.success) throw new ValidationError(zodIssues(parsed.error, input));
-  return parsed.data;
+/** A request the schema alone checks: every issue at once, each naming its field. */
+function parsed<S extends z.ZodType>(schema: S, input: SendRequestInput): z.output<S> {
+  const result = schema.safeParse(input);
+  if (!result.success) throw new ValidationError(zodIssues(result.error, input));
+  return result.data;
 }
+
+export const validateResendRequest = (input: SendRequestInput): ResendRequest => parsed(ResendRequestSchema, input);
+export const validateMessageRef = (input: SendRequestInput): MessageRef => parsed(MessageRefSchema, input);
 
 function dedupe(issues: Issue[]): Issue[] {
   const seen = new Set<string>();

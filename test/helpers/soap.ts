@@ -1,7 +1,7 @@
 // Speaks SOAP to the running gateway and reads the answer.
 import { XMLParser } from 'fast-xml-parser';
 
-const parser = new XMLParser({ removeNSPrefix: true, parseTagValue: false, isArray: (name) => ['message', 'param'].includes(name) });
+const parser = new XMLParser({ removeNSPrefix: true, parseTagValue: false, isArray: (name) => ['message', 'param', 'event'].includes(name) });
 
 export type SoapResult = {
   httpStatus: number;
@@ -11,6 +11,8 @@ export type SoapResult = {
   messages: { code: number; field?: string; text: string }[];
   params: { key: string; value: string }[];
   fault?: { faultcode: string; faultstring: string };
+  /** The operation's <response> as parsed (every value a string), for fields beyond these. */
+  response?: Record<string, any>;
 };
 
 export async function postSoap(baseUrl: string, envelope: string, headers: Record<string, string> = {}): Promise<SoapResult> {
@@ -23,7 +25,7 @@ export async function postSoap(baseUrl: string, envelope: string, headers: Recor
   const doc = parser.parse(raw);
   const body = doc?.Envelope?.Body ?? {};
   if (body.Fault) return { httpStatus: res.status, raw, messages: [], params: [], fault: body.Fault };
-  const op = body.sendMailResponse ?? body.resendMailResponse;
+  const op = body.sendMailResponse ?? body.resendMailResponse ?? body.getMessageStatusResponse;
   const r = op?.response ?? {};
   return {
     httpStatus: res.status,
@@ -32,13 +34,14 @@ export async function postSoap(baseUrl: string, envelope: string, headers: Recor
     code: r.status?.code !== undefined ? Number(r.status.code) : undefined,
     messages: (r.status?.messages?.message ?? []).map((m: any) => ({ code: Number(m.code), field: m.field, text: m.text })),
     params: r.params?.param ?? [],
+    response: r,
   };
 }
 
 const esc = (s: string) => s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
-/** Builds a sendMail / resendMail envelope from plain fields (strings, or raw XML for keys given in `rawXml`). */
-export function envelope(op: 'sendMail' | 'resendMail', fields: Record<string, string | undefined>, rawXml: Record<string, string> = {}): string {
+/** Builds a sendMail / resendMail / getMessageStatus envelope from plain fields (strings, or raw XML for keys given in `rawXml`). */
+export function envelope(op: 'sendMail' | 'resendMail' | 'getMessageStatus', fields: Record<string, string | undefined>, rawXml: Record<string, string> = {}): string {
   const inner =
     Object.entries(fields)
       .filter(([, v]) => v !== undefined)

@@ -5,7 +5,7 @@ import type { Issue } from '../../core/errors.js';
 
 export const SOAP_ENV_NS = 'http://schemas.xmlsoap.org/soap/envelope/';
 export const SEND_NS = 'http://send.api.hammy.dbx.hu/';
-export const OPERATIONS = ['sendMail', 'resendMail'] as const;
+export const OPERATIONS = ['sendMail', 'resendMail', 'getMessageStatus'] as const;
 
 /** xmlDataIssue: the envelope is readable, but its xmlData is beyond the XML bounds (answered as code 1). */
 export type EnvelopeCheck = { ok: true; operation: (typeof OPERATIONS)[number]; xmlDataIssue?: Issue } | { ok: false; reason: string };

@@ -1,4 +1,4 @@
-// SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail (SPEC §2).
+// SOAP intake: our envelope check, then node-soap's WSDL-driven parsing calling sendMail/resendMail/getMessageStatus (SPEC §2).
 import fs from 'node:fs';
 import * as soap from 'soap';
 import { XMLBuilder } from 'fast-xml-parser';
@@ -9,8 +9,9 @@ import type { SendRequestInput } from '../../core/send-request.js';
 import { checkEnvelope, faultXml, SOAP_ENV_NS } from './envelope.js';
 import { withoutXmlData } from '../forms/xml-request.js';
 import { resendInputFromSoap, sendInputFromSoap, soapAnswer, soapError } from './mapping.js';
+import { messageStatusOperation, type StatusReads } from './status.js';
 
-export type SoapOperations = { send: Operation; resend: Operation };
+export type SoapOperations = { send: Operation; resend: Operation; status: StatusReads };
 export type SoapReply = { status: number; body: string };
 
 const WSDL_LOCATION = 'http://localhost:8080/hammy/soap/send/v2';
@@ -46,11 +47,13 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
       });
       return a!.ok ? soapAnswer(a!.answer) : soapError(a!.error);
     };
+  const status = messageStatusOperation(ops.status, (err, correlationId) => log.error({ err, correlationId }, 'getMessageStatus failed'));
   const services = {
     SendServiceV2: {
       SendPortV2: {
         sendMail: operation(sendInputFromSoap, ops.send),
         resendMail: operation(resendInputFromSoap, ops.resend),
+        getMessageStatus: (args: Record<string, unknown>, _cb: unknown, _headers: unknown, req: { headers?: Headers }) => status(args, callerOf(req)),
       },
     },
   };
@@ -75,7 +78,7 @@ export async function createSoapAdapter(wsdlPath: string, ops: SoapOperations, l
      */
     refusal(err: SendError, soapAction = ''): SoapReply {
       const inner = responseXml.build(soapError(err)) as string;
-      const op = /resendMail/i.test(soapAction) ? 'resendMailResponse' : 'sendMailResponse';
+      const op = /resendMail/i.test(soapAction) ? 'resendMailResponse' : /getMessageStatus/i.test(soapAction) ? 'getMessageStatusResponse' : 'sendMailResponse';
       return {
         status: 200,
         body: `<?xml version="1.0" encoding="utf-8"?><soap:Envelope xmlns:soap="${SOAP_ENV_NS}" xmlns:tns="http://send.api.hammy.dbx.hu/"><soap:Body><tns:${op}>${inner}</tns:${op}></soap:Body></soap:Envelope>`,
