@@ -4,9 +4,12 @@
 // Usage: php test/clients/php_client.php BASE_URL [REQUEST_JSON]
 //
 // Calls sendMail, then resendMail of that message to a corrected address, then sendMail once more
-// without one required field (a business error), and prints one JSON line with what came back:
-//   {"client": "php", "endpoint": .., "send": {..}, "resend": {..}, "invalid": {..}}
-// each answer as {"messageId", "code", "messages": [{"code", "field", "text"}], "params": [{"key", "value"}]};
+// without one required field (a business error), then getMessageStatus of the first message until it is
+// final (as an integrator polls) and of an unknown message, and prints one JSON line with what came back:
+//   {"client": "php", "endpoint": .., "send": {..}, "resend": {..}, "invalid": {..}, "status": {..}, "statusUnknown": {..}}
+// each send answer as {"messageId", "code", "messages": [{"code", "field", "text"}], "params": [{"key", "value"}]},
+// each status answer as {"messageId", "code", "messages", "messageStatus", "final", "channel",
+// "events": [{"status", "reason", "createdAt"}]};
 // "endpoint" is the address the client posted to, taken from the served WSDL's soap:address.
 // Everything is read through the objects SoapClient built from the WSDL.
 // REQUEST_JSON has the same shape as for zeep_client.py (see there); absent keys take the defaults below.
@@ -78,19 +81,46 @@ function sendRequest(array $spec): array
     return $req;
 }
 
+/** messageId and the responseStatus block (code, messages) every response carries -> plain JSON. */
+function outcome($resp): array
+{
+    $status = $resp->status ?? null;
+    return [
+        'messageId' => $resp->messageId ?? null,
+        'code' => $status->code ?? null,
+        'messages' => array_map(fn($m) => ['code' => $m->code ?? null, 'field' => $m->field ?? null, 'text' => $m->text ?? null], $status->messages->message ?? []),
+    ];
+}
+
 /** A sendMailResponse / resendMailResponse object -> plain JSON. */
 function answer($r): array
 {
     $resp = $r->response ?? null;
-    $status = $resp->status ?? null;
-    $messages = $status->messages->message ?? [];
     $params = $resp->params->param ?? [];
-    return [
-        'messageId' => $resp->messageId ?? null,
-        'code' => $status->code ?? null,
-        'messages' => array_map(fn($m) => ['code' => $m->code ?? null, 'field' => $m->field ?? null, 'text' => $m->text ?? null], $messages),
-        'params' => array_map(fn($p) => ['key' => $p->key ?? null, 'value' => $p->value ?? null], $params),
+    return outcome($resp) + ['params' => array_map(fn($p) => ['key' => $p->key ?? null, 'value' => $p->value ?? null], $params)];
+}
+
+/** A getMessageStatusResponse object -> plain JSON. */
+function statusAnswer($r): array
+{
+    $resp = $r->response ?? null;
+    return outcome($resp) + [
+        'messageStatus' => $resp->messageStatus ?? null,
+        'final' => $resp->final ?? null,
+        'channel' => $resp->channel ?? null,
+        'events' => array_map(fn($e) => ['status' => $e->status ?? null, 'reason' => $e->reason ?? null, 'createdAt' => $e->createdAt ?? null], $resp->events->event ?? []),
     ];
+}
+
+/** getMessageStatus until the message is final (or the time is up): the last answer. */
+function finalStatus(SoapClient $c, $key, $messageId, int $seconds = 30): array
+{
+    $until = microtime(true) + $seconds;
+    while (true) {
+        $a = statusAnswer($c->getMessageStatus(['request' => ['clientHashKey' => $key, 'messageId' => $messageId]]));
+        if ($a['final'] === true || $a['code'] !== 0 || microtime(true) > $until) return $a;
+        usleep(200000);
+    }
 }
 
 function main(array $argv): int
@@ -133,6 +163,10 @@ function main(array $argv): int
         unset($bad[$inv['without'] ?? 'recipientName']);
         if (!empty($inv['requestId'])) $bad['requestId'] = $inv['requestId'];
         $out['invalid'] = answer($c->sendMail(['request' => sendRequest($bad)]));
+
+        $out['status'] = finalStatus($c, $send['clientHashKey'] ?? null, $r->response->messageId ?? null);
+        $unknown = $c->getMessageStatus(['request' => ['clientHashKey' => $send['clientHashKey'] ?? null, 'messageId' => 999999999]]);
+        $out['statusUnknown'] = statusAnswer($unknown);
     } catch (SoapFault $f) {
         $out['error'] = ['fault' => $f->faultcode, 'message' => $f->getMessage()];
         echo json_encode($out, JSON_FLAGS), "\n";

@@ -4,9 +4,12 @@
 Usage: /usr/bin/python3 test/clients/zeep_client.py BASE_URL [REQUEST_JSON]
 
 Calls sendMail, then resendMail of that message to a corrected address, then sendMail once more
-without one required field (a business error), and prints one JSON line with what came back:
-  {"client": "zeep", "endpoint": ..., "send": {...}, "resend": {...}, "invalid": {...}}
-each answer as {"messageId", "code", "messages": [{"code", "field", "text"}], "params": [{"key", "value"}]};
+without one required field (a business error), then getMessageStatus of the first message until it is
+final (as an integrator polls) and of an unknown message, and prints one JSON line with what came back:
+  {"client": "zeep", "endpoint": ..., "send": {...}, "resend": {...}, "invalid": {...}, "status": {...}, "statusUnknown": {...}}
+each send answer as {"messageId", "code", "messages": [{"code", "field", "text"}], "params": [{"key", "value"}]},
+each status answer as {"messageId", "code", "messages", "messageStatus", "final", "channel",
+"events": [{"status", "reason", "createdAt"}]};
 "endpoint" is the address the client posts to, taken from the served WSDL's soap:address.
 Everything is read through the objects zeep generated from the WSDL.
 
@@ -21,6 +24,7 @@ On a SOAP Fault or transport error it prints {"client": "zeep", "error": {...}} 
 import json
 import os
 import sys
+import time
 
 from lxml import etree
 import zeep
@@ -77,17 +81,43 @@ def send_request(spec):
     return req
 
 
-def answer(r):
-    """A generated sendResponse object -> plain JSON."""
+def outcome(r):
+    """messageId and the responseStatus block (code, messages) every response carries -> plain JSON."""
     status = r.status
     messages = status.messages.message if status is not None and status.messages is not None else []
-    params = r.params.param if r.params is not None else []
     return {
         'messageId': r.messageId,
         'code': status.code if status is not None else None,
         'messages': [{'code': m.code, 'field': m.field, 'text': m.text} for m in messages],
-        'params': [{'key': p.key, 'value': p.value} for p in params],
     }
+
+
+def answer(r):
+    """A generated sendResponse object -> plain JSON."""
+    params = r.params.param if r.params is not None else []
+    return {**outcome(r), 'params': [{'key': p.key, 'value': p.value} for p in params]}
+
+
+def status_answer(r):
+    """A generated messageStatusResponse object -> plain JSON (createdAt is the datetime zeep parsed)."""
+    events = r.events.event if r.events is not None else []
+    return {
+        **outcome(r),
+        'messageStatus': r.messageStatus,
+        'final': r.final,
+        'channel': r.channel,
+        'events': [{'status': e.status, 'reason': e.reason, 'createdAt': e.createdAt.isoformat() if e.createdAt else None} for e in events],
+    }
+
+
+def final_status(svc, key, message_id, seconds=30):
+    """getMessageStatus until the message is final (or the time is up): the last answer."""
+    until = time.monotonic() + seconds
+    while True:
+        r = svc.getMessageStatus(request={'clientHashKey': key, 'messageId': message_id})
+        if r.final or r.status.code != 0 or time.monotonic() > until:
+            return status_answer(r)
+        time.sleep(0.2)
 
 
 def main():
@@ -121,6 +151,10 @@ def main():
         if inv.get('requestId'):
             bad['requestId'] = inv['requestId']
         out['invalid'] = answer(svc.sendMail(request=send_request(bad)))
+
+        out['status'] = final_status(svc, send.get('clientHashKey'), r.messageId)
+        unknown = svc.getMessageStatus(request={'clientHashKey': send.get('clientHashKey'), 'messageId': 999999999})
+        out['statusUnknown'] = status_answer(unknown)
     except zeep.exceptions.Fault as e:
         out['error'] = {'fault': e.code, 'message': e.message}
         print(json.dumps(out, ensure_ascii=False))

@@ -1,5 +1,6 @@
 // The WSDL works with WSDL-driven clients of other ecosystems (SPEC §2): Python zeep and PHP SoapClient
-// generate their client from the served WSDL, send, resend and meet a business error; real PostgreSQL, real SMTP.
+// generate their client from the served WSDL, send, resend, meet a business error and ask getMessageStatus;
+// real PostgreSQL, real SMTP.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
@@ -15,7 +16,8 @@ const PYTHON = '/usr/bin/python3'; // Debian's python3, the one python3-zeep ins
 const SUBJECT = 'Tesztlevél a(z) 10000001 számú szerződéshez';
 
 type Answer = { messageId: number | null; code: number | null; messages: { code: number; field: string | null; text: string | null }[]; params: unknown[] };
-type ClientOutput = { client: string; endpoint?: string; send: Answer; resend: Answer; invalid: Answer; error?: unknown };
+type StatusAnswer = Omit<Answer, 'params'> & { messageStatus: string | null; final: boolean | null; channel: string | null; events: { status: string; reason: string | null; createdAt: string | null }[] };
+type ClientOutput = { client: string; endpoint?: string; send: Answer; resend: Answer; invalid: Answer; status: StatusAnswer; statusUnknown: StatusAnswer; error?: unknown };
 
 type ClientSpec = {
   name: string;
@@ -107,7 +109,7 @@ describe('WSDL-driven clients of other ecosystems (SPEC §2)', function () {
 
   for (const c of clients) {
     const tag = c.name.split(' ')[0]!.toLowerCase();
-    it(`${c.name}: sendMail (TEST.MAIL v1, xmlData, PDF, CC, property), resendMail to a corrected address, and a business error`, async () => {
+    it(`${c.name}: sendMail (TEST.MAIL v1, xmlData, PDF, CC, property), resendMail to a corrected address, a business error, and getMessageStatus until final`, async () => {
       gw.smtp.received = [];
       const to = `${tag}-wrong@example.com`;
       const corrected = `${tag}-corrected@example.com`;
@@ -164,6 +166,19 @@ describe('WSDL-driven clients of other ecosystems (SPEC §2)', function () {
       assert.ok(issue, `a message names recipientName: ${dump}`);
       assert.equal(issue.code, 1);
       assert.match(issue.text ?? '', /recipientName/);
+      // getMessageStatus, polled until final: the sent message's status and timeline, typed by the WSDL
+      assert.equal(out.status.code, 0, dump);
+      assert.equal(out.status.messageId, out.send.messageId, dump);
+      assert.equal(out.status.messageStatus, 'SENT', dump);
+      assert.equal(out.status.final, true, dump);
+      assert.equal(out.status.channel, 'EMAIL', dump);
+      const timeline = await gw.db.knex('message_events').where({ message_id: out.send.messageId }).orderBy('id');
+      assert.deepEqual(out.status.events.map((e) => e.status), timeline.map((e) => e.status), dump);
+      for (const [i, e] of out.status.events.entries()) assert.equal(new Date(e.createdAt!).getTime(), new Date(timeline[i]!.created_at).getTime(), dump);
+      // an unknown message: code 6 on messageId, a normal answer
+      assert.equal(out.statusUnknown.code, 6, dump);
+      assert.deepEqual(out.statusUnknown.messages.map((m) => [m.code, m.field]), [[6, 'messageId']], dump);
+      assert.equal(out.statusUnknown.messageStatus, null, dump);
 
       // what the SMTP server received
       const pdf = fixtureBytes('files', 'minta.pdf');
