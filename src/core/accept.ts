@@ -18,7 +18,8 @@ import {
   type SendRequest,
   type SendRequestInput,
 } from './send-request.js';
-import { checkIntakeContext, documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
+import { checkIntakeContext } from './intake-bounds.js';
+import { documentIssues, resolveChannel, validateSendRequest, type Limits } from './validate.js';
 import { admittedClient } from './throttle.js';
 import { parseXmlData, type XmlObject } from './xml-data.js';
 

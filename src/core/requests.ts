@@ -2,7 +2,7 @@
 // from around the body and the base of the idempotency keys -> one answer per item, ok or a SendError; one item's
 // refusal never stops the others (README "Batch"). The intakes only translate their wire to this and back.
 import { IdempotencyConflict, SendError, toSendError, ValidationError } from './errors.js';
-import { callerKeyIssue } from './validate.js';
+import { callerKeyIssue } from './intake-bounds.js';
 import type { IntakeContext, SendAnswer, SendRequestInput } from './send-request.js';
 
 export type Answer = { ok: true; answer: SendAnswer } | { ok: false; error: SendError };

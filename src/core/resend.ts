@@ -5,7 +5,8 @@ import { payloadHash } from './payload-hash.js';
 import { dedupKeys } from './dedup-keys.js';
 import { type IntakeContext, type SendAnswer, type SendRequestInput } from './send-request.js';
 import { admittedClient } from './throttle.js';
-import { checkIntakeContext, validateResendRequest } from './validate.js';
+import { checkIntakeContext } from './intake-bounds.js';
+import { validateResendRequest } from './validate.js';
 
 export async function resendMessage(deps: AcceptDeps, input: SendRequestInput, ctx: IntakeContext): Promise<SendAnswer> {
   checkIntakeContext(ctx);
